@@ -1,0 +1,64 @@
+// Package extract opens the containers that Android firmware and apps ship in
+// (zip, tar, sparse, block OTA, ext4, EROFS, super.img, payload.bin, ...) as
+// layered readers, so a file deep inside a ROM is read in place at offsets.
+package extract
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+)
+
+// Sentinel errors shared by every format. Wrap them with the operation and
+// the location: fmt.Errorf("ext4: read inode %d in %q: %w", ino, loc, ErrCorrupt).
+var (
+	// ErrNotFormat says the bytes are not of this format; the next format may try.
+	ErrNotFormat = errors.New("not this format")
+	// ErrCorrupt says the bytes claim to be of this format but are malformed.
+	ErrCorrupt = errors.New("corrupt data")
+	// ErrLimit says a configured bound (size, depth, entries, ratio) was hit.
+	ErrLimit = errors.New("limit exceeded")
+	// ErrUnsupported says the format is recognised but this variant or feature is not read.
+	ErrUnsupported = errors.New("unsupported")
+	// ErrNeedsBase says an incremental update needs the previous image to be applied.
+	ErrNeedsBase = errors.New("needs base image")
+)
+
+// Size units, named so limits read as what they mean.
+const (
+	KiB int64 = 1 << 10
+	MiB int64 = 1 << 20
+	GiB int64 = 1 << 30
+)
+
+// Limits bound what a walk through nested containers may cost. A limit hit is
+// an error for that file only; the walk goes on with the rest.
+type Limits struct {
+	MaxDepth      int     // containers nested inside each other
+	MaxEntries    int     // members listed in one container
+	MaxFileSize   int64   // declared or decoded size of one member
+	MaxTotalBytes int64   // bytes decoded across the whole scan
+	MaxRatio      float64 // decoded size / stored size of one compressed member
+	MaxSpillBytes int64   // bytes written to the scan's temp dir for sequential-only formats
+}
+
+// DefaultLimits are sized for stock ROMs (a few GiB of partitions) on a
+// machine with a few GiB of memory and disk to spare.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxDepth:      16,
+		MaxEntries:    1_000_000,
+		MaxFileSize:   16 * GiB,
+		MaxTotalBytes: 256 * GiB,
+		MaxRatio:      1000,
+		MaxSpillBytes: 32 * GiB,
+	}
+}
+
+// ReaderAtFile is an fs.File whose bytes can also be read at offsets. Every
+// regular file opened from a container FS implements it, so nested containers
+// are read in place.
+type ReaderAtFile interface {
+	fs.File
+	io.ReaderAt
+}
