@@ -16,6 +16,7 @@ require (
 	github.com/ulikunitz/xz v0.5.17
 	golang.org/x/term v0.47.0
 	google.golang.org/protobuf v1.36.12
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 )
 
 // Sentinel errors shared by every format. Wrap them with the operation and
@@ -61,4 +62,27 @@ func DefaultLimits() Limits {
 type ReaderAtFile interface {
 	fs.File
 	io.ReaderAt
+}
+
+// Location is the chain of containers down to a file, printed with "!"
+// between hops: "rom.zip!system.img!/system/priv-app/Foo/Foo.apk!classes.dex".
+// It never holds a temp path, so it is stable between scans.
+type Location []string
+
+// String joins the hops with "!".
+func (l Location) String() string { return strings.Join(l, "!") }
+
+// Append returns a new Location with hop added; l is not modified.
+func (l Location) Append(hop string) Location {
+	out := make(Location, len(l), len(l)+1)
+	copy(out, l)
+	return append(out, hop)
+}
+
+// ParseLocation splits a printed location back into hops.
+func ParseLocation(s string) Location {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "!")
 }

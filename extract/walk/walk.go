@@ -1,0 +1,299 @@
+package walk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/romscan/romscan/extract"
+)
+
+// headSize is how many leading bytes are read for sniffing: enough for the
+// ext4 superblock (1080), EROFS (1024) and LP geometry (4096).
+const headSize = 8 * 1024
+
+// Leaf is a file that is not a container, handed to the visitor. R stays
+// valid until Done is called.
+type Leaf struct {
+	Loc  extract.Location
+	Kind Kind
+	Name string // base name
+	Size int64
+	R    io.ReaderAt
+	Head []byte
+
+	done func()
+	once sync.Once
+}
+
+// Done releases the leaf's bytes. Call it exactly once when finished with R.
+func (l *Leaf) Done() {
+	l.once.Do(func() {
+		if l.done != nil {
+			l.done()
+		}
+	})
+}
+
+// ContainerInfo describes a container met on the way, for the report's
+// list of partitions and images.
+type ContainerInfo struct {
+	Loc    extract.Location
+	Format string
+	Size   int64
+}
+
+// Walker walks inputs. Visit is called for every leaf (it may hand the leaf
+// to another goroutine and return; it must call Leaf.Done). OnError gets
+// per-file errors; the walk goes on after them.
+type Walker struct {
+	Limits      extract.Limits
+	Formats     []Format
+	Spill       *Spiller
+	Visit       func(*Leaf)
+	OnError     func(loc extract.Location, err error)
+	OnContainer func(ContainerInfo)
+
+	entries atomic.Int64
+}
+
+// New returns a Walker with the default format list.
+func New(lim extract.Limits, spill *Spiller) *Walker {
+	return &Walker{Limits: lim, Formats: Formats(), Spill: spill}
+}
+
+func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill} }
+
+func (w *Walker) fail(loc extract.Location, err error) {
+	if w.OnError != nil {
+		w.OnError(loc, err)
+	}
+}
+
+// Walk visits every input path (file or folder). The first hop of each
+// location is the input's base name, followed by the path inside a folder.
+func (w *Walker) Walk(ctx context.Context, inputs []string) error {
+	for _, in := range inputs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st, err := os.Stat(in)
+		if err != nil {
+			w.fail(extract.Location{filepath.Base(in)}, err)
+			continue
+		}
+		if st.IsDir() {
+			c := &dirContainer{root: in, base: filepath.Base(filepath.Clean(in))}
+			if err := w.walkContainer(ctx, c, nil, 0); err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := os.Open(in)
+		if err != nil {
+			w.fail(extract.Location{filepath.Base(in)}, err)
+			continue
+		}
+		r := &refs{release: func() { f.Close() }}
+		r.inc()
+		err = w.visitFile(ctx, f, st.Size(), extract.Location{filepath.Base(in)}, 0, r)
+		r.dec()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refs counts the users of a member's bytes, releasing them at zero.
+type refs struct {
+	n       atomic.Int64
+	release func()
+}
+
+func (r *refs) inc() { r.n.Add(1) }
+func (r *refs) dec() {
+	if r.n.Add(-1) == 0 && r.release != nil {
+		r.release()
+	}
+}
+
+// visitFile sniffs one file and either recurses into it or hands it out as a
+// leaf. Only cancellation errors are returned; others are per-file.
+func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc extract.Location, depth int, r *refs) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	head := make([]byte, min(size, headSize))
+	if n, err := ra.ReadAt(head, 0); err != nil && !(errors.Is(err, io.EOF) && n == len(head)) {
+		w.fail(loc, fmt.Errorf("read head: %w", err))
+		return nil
+	}
+	name := path.Base(strings.ReplaceAll(loc[len(loc)-1], "\\", "/"))
+	src := Source{R: ra, Size: size, Name: name, Head: head, Loc: loc}
+
+	kind := classify(head, name)
+	if kind == KindAPK || (isZip(head) && zipHasAndroidRoot(ra, size)) {
+		w.emit(src, KindAPK, r)
+		// Descend only for what the APK analysis does not cover itself:
+		// nested archives and code outside the usual places.
+		if depth+1 <= w.Limits.MaxDepth {
+			if c, err := openZip(ctx, src, w.env(), true); err == nil {
+				if err := w.walkContainer(ctx, c, loc, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, f := range w.Formats {
+		if !f.Sniff(head, name) {
+			continue
+		}
+		if depth+1 > w.Limits.MaxDepth {
+			w.fail(loc, fmt.Errorf("%s nested %d deep, over the depth limit (raise --max-depth): %w", f.Name(), depth+1, extract.ErrLimit))
+			return nil
+		}
+		c, err := f.Open(ctx, src, w.env())
+		if errors.Is(err, extract.ErrNotFormat) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.fail(loc, fmt.Errorf("open %s: %w", f.Name(), err))
+			return nil
+		}
+		if w.OnContainer != nil {
+			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size})
+		}
+		return w.walkContainer(ctx, c, loc, depth+1)
+	}
+	w.emit(src, kind, r)
+	return nil
+}
+
+func (w *Walker) emit(src Source, kind Kind, r *refs) {
+	if w.Visit == nil {
+		return
+	}
+	r.inc()
+	w.Visit(&Leaf{Loc: src.Loc, Kind: kind, Name: src.Name, Size: src.Size, R: src.R, Head: src.Head, done: r.dec})
+}
+
+// walkContainer lists a container's members, pairs block-OTA files, and
+// visits each member.
+func (w *Walker) walkContainer(ctx context.Context, c Container, loc extract.Location, depth int) error {
+	defer c.Close()
+	var members []Member
+	err := c.Members(ctx, func(m Member) error {
+		if w.Limits.MaxEntries > 0 && len(members) >= w.Limits.MaxEntries {
+			return fmtLimit("members in one container", w.Limits.MaxEntries)
+		}
+		members = append(members, m)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.fail(loc, fmt.Errorf("list members: %w", err))
+		// Go on with what was listed.
+	}
+	members = pairBlockOTA(members, w.env())
+	for _, m := range members {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		mloc := loc
+		if m.Path != "" {
+			mloc = loc.Append(m.Path)
+		}
+		if m.Size > w.Limits.MaxFileSize && w.Limits.MaxFileSize > 0 {
+			w.fail(mloc, fmt.Errorf("size %d over the per-file limit %d (raise --max-file-size): %w", m.Size, w.Limits.MaxFileSize, extract.ErrLimit))
+			continue
+		}
+		ra, release, err := m.Open(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.fail(mloc, err)
+			continue
+		}
+		size := m.Size
+		if s, ok := ra.(sizedReaderAt); ok {
+			size = s.Size()
+		}
+		r := &refs{release: release}
+		r.inc()
+		err = w.visitFile(ctx, ra, size, mloc, depth, r)
+		r.dec()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dirContainer lists a host folder recursively, in lexical order, without
+// following symlinks out of it.
+type dirContainer struct {
+	root string
+	base string
+}
+
+func (d *dirContainer) Members(ctx context.Context, fn func(Member) error) error {
+	return filepath.WalkDir(d.root, func(p string, de fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			rel, _ := filepath.Rel(d.root, p)
+			return fn(Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Open: func(context.Context) (io.ReaderAt, func(), error) { return nil, nil, err }})
+		}
+		if !de.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return nil
+		}
+		info, err := de.Info()
+		if err != nil {
+			return nil
+		}
+		full := p
+		return fn(Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Size: info.Size(), Open: func(context.Context) (io.ReaderAt, func(), error) {
+			f, err := os.Open(full)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &osFile{f, info.Size()}, func() { f.Close() }, nil
+		}})
+	})
+}
+
+func (d *dirContainer) Close() error { return nil }
+
+type osFile struct {
+	*os.File
+	size int64
+}
+
+func (f *osFile) Size() int64 { return f.size }
+
+// sortMembers orders members by path for deterministic output.
+func sortMembers(ms []Member) {
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Path < ms[j].Path })
+}
