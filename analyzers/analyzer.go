@@ -1,0 +1,96 @@
+// Package analyzers defines what an analysis is and what it is given: a
+// Target (one leaf file of a scan, with its parsed App when it is an APK),
+// and the contract Analyze(ctx, target) → findings. The analyses themselves
+// live in one package each; list.go names them all.
+package analyzers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/extract/walk"
+	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/android"
+	"github.com/romscan/romscan/internal/dex"
+	"github.com/romscan/romscan/signatures"
+)
+
+// Analyzer is one analysis. Partial results together with an error are
+// allowed: the findings are kept and the error is recorded for the file.
+type Analyzer interface {
+	Name() string
+	Version() string
+	Kinds() []walk.Kind
+	Analyze(ctx context.Context, t *Target) ([]finding.Finding, error)
+}
+
+// Target is one file to analyse.
+type Target struct {
+	Loc  extract.Location
+	Kind walk.Kind
+	Name string
+	Size int64
+	R    io.ReaderAt
+
+	// App is the parsed app for APKs, and for DEX/VDEX/ODEX code (with a nil
+	// APK); analyzers share it so each APK and DEX is parsed once.
+	App *App
+	// Package is the app's package name when known.
+	Package string
+	Sigs    *signatures.Set
+	// Flags are context facts raising the app's rank ("priv-app", "platform-signed").
+	Flags []string
+	Stats *Stats
+}
+
+// Stats are counters shared by every target of a scan.
+type Stats struct {
+	FilteredEndpoints atomic.Int64
+}
+
+// App is an APK opened once, with its DEX files opened once.
+type App struct {
+	APK *android.App // nil for bare DEX or pre-optimised code
+	Dex []*Dex
+}
+
+// Dex is one DEX file of an app, with a lazily built code index.
+type Dex struct {
+	Name string           // "classes2.dex"
+	Loc  extract.Location // full location of the DEX
+	File *dex.File
+
+	once  sync.Once
+	index *CodeIndex
+	err   error
+}
+
+// Index returns the DEX's code index, building it on first use.
+func (d *Dex) Index(ctx context.Context, sigs *signatures.Set) (*CodeIndex, error) {
+	d.once.Do(func() {
+		d.index, d.err = buildIndex(ctx, d.File, sigs)
+		if d.err != nil {
+			d.err = fmt.Errorf("index %s: %w", d.Loc, d.err)
+		}
+	})
+	return d.index, d.err
+}
+
+// Evidence builds the evidence for a code location in this DEX.
+func (d *Dex) Evidence(class, method string) finding.Evidence {
+	return finding.Evidence{Location: d.Loc.String(), Class: class, Method: method}
+}
+
+// Applies says whether an analyzer runs on a kind.
+func Applies(a Analyzer, k walk.Kind) bool {
+	for _, ak := range a.Kinds() {
+		if ak == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,222 @@
+// Package harvesting reports call sites of data-harvesting APIs (device
+// ids, phone number, contacts, SMS, location, ...) and of network and other
+// exfiltration sinks, from the catalogue in signatures/catalog/apis.yaml.
+// When a source and a network sink are called from the same method, it
+// reports the pair as a likely exfiltration (the flow analyzer confirms
+// actual data flow).
+package harvesting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/romscan/romscan/analyzers"
+	"github.com/romscan/romscan/extract/walk"
+	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/signatures"
+)
+
+// maxEvidence bounds the call sites listed per finding.
+const maxEvidence = 10
+
+// Analyzer is the harvesting analyzer.
+type Analyzer struct{}
+
+// New returns the analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name returns "harvesting".
+func (*Analyzer) Name() string { return "harvesting" }
+
+// Version changes when the analyzer's output for the same input changes.
+func (*Analyzer) Version() string { return "1" }
+
+// Kinds are the code-bearing kinds.
+func (*Analyzer) Kinds() []walk.Kind { return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT} }
+
+type hit struct {
+	entry *signatures.APIEntry
+	ev    []finding.Evidence
+	n     int
+}
+
+// methodKey names a method across the app's DEX files.
+type methodKey struct{ dex, class, method string }
+
+// Analyze reports one finding per catalogue entry met (with its call sites)
+// and one per method that calls both a source and a network or SMS sink.
+func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.Finding, error) {
+	if t.App == nil {
+		return nil, nil
+	}
+	hits := map[string]*hit{}
+	perMethod := map[methodKey]*methodUse{}
+	var errs []error
+	for _, d := range t.App.Dex {
+		ix, err := d.Index(ctx, t.Sigs)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ix == nil {
+			continue
+		}
+		targets := make([]string, 0, len(ix.APIs))
+		for k := range ix.APIs {
+			targets = append(targets, k)
+		}
+		sort.Strings(targets)
+		for _, target := range targets {
+			u := ix.APIs[target]
+			for _, s := range u.Sites {
+				record(hits, perMethod, d, u.Entry, target, "", s)
+			}
+		}
+		// String-keyed sources: content URIs such as content://sms.
+		for idx, sites := range ix.StringUses {
+			s, err := d.File.String(idx)
+			if err != nil || !strings.HasPrefix(s, "content://") && !strings.HasPrefix(s, "android_id") {
+				continue
+			}
+			e := t.Sigs.APIs.String(s)
+			if e == nil {
+				continue
+			}
+			for _, site := range sites {
+				record(hits, perMethod, d, e, "", s, site)
+			}
+		}
+	}
+	var out []finding.Finding
+	for _, h := range hits {
+		f := finding.Finding{
+			RuleID:      h.entry.ID,
+			Title:       h.entry.Title,
+			Category:    h.entry.Category,
+			Severity:    h.entry.Sev,
+			Confidence:  h.entry.Conf,
+			Package:     t.Package,
+			Description: describe(h),
+			Evidence:    h.ev,
+			References:  h.entry.References,
+			Tags:        []string{h.entry.Kind},
+		}
+		if h.entry.Permission != "" {
+			f.Tags = append(f.Tags, "permission:"+h.entry.Permission)
+		}
+		out = append(out, f)
+	}
+	out = append(out, sameMethodPairs(perMethod, t.Package)...)
+	return out, errors.Join(errs...)
+}
+
+type methodUse struct {
+	key     methodKey
+	loc     string
+	sources map[string]*signatures.APIEntry
+	sinks   map[string]*signatures.APIEntry
+	api     map[string]string // entry id → called API, for evidence
+}
+
+func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyzers.Dex, e *signatures.APIEntry, api, str string, s analyzers.Site) {
+	h := hits[e.ID]
+	if h == nil {
+		h = &hit{entry: e}
+		hits[e.ID] = h
+	}
+	h.n++
+	if len(h.ev) < maxEvidence {
+		ev := d.Evidence(s.Class, s.Method)
+		ev.API, ev.String, ev.Offset = api, str, s.Offset
+		h.ev = append(h.ev, ev)
+	}
+	k := methodKey{d.Loc.String(), s.Class, s.Method}
+	m := perMethod[k]
+	if m == nil {
+		m = &methodUse{key: k, loc: d.Loc.String(), sources: map[string]*signatures.APIEntry{}, sinks: map[string]*signatures.APIEntry{}, api: map[string]string{}}
+		perMethod[k] = m
+	}
+	if e.IsSource() {
+		m.sources[e.ID] = e
+	} else {
+		m.sinks[e.ID] = e
+	}
+	if _, ok := m.api[e.ID]; !ok {
+		if api == "" {
+			api = str
+		}
+		m.api[e.ID] = api
+	}
+}
+
+func describe(h *hit) string {
+	verb := "calls"
+	if !h.entry.IsSource() {
+		verb = "uses the sink"
+	}
+	return fmt.Sprintf("The code %s %s at %d site(s).", verb, h.entry.Title, h.n)
+}
+
+// exfilSinks are the sink categories that move data off the device.
+var exfilSinks = map[string]bool{"network": true, "sms": true}
+
+// sameMethodPairs reports methods that call a harvesting source and an
+// exfiltration sink: a strong hint, short of proven data flow.
+func sameMethodPairs(perMethod map[methodKey]*methodUse, pkg string) []finding.Finding {
+	var out []finding.Finding
+	for _, m := range perMethod {
+		var srcs, sinks []*signatures.APIEntry
+		for _, e := range m.sources {
+			if e.Sev >= finding.Medium {
+				srcs = append(srcs, e)
+			}
+		}
+		for _, e := range m.sinks {
+			if exfilSinks[e.Category] {
+				sinks = append(sinks, e)
+			}
+		}
+		if len(srcs) == 0 || len(sinks) == 0 {
+			continue
+		}
+		sort.Slice(srcs, func(i, j int) bool { return srcs[i].ID < srcs[j].ID })
+		sort.Slice(sinks, func(i, j int) bool { return sinks[i].ID < sinks[j].ID })
+		sev := finding.Medium
+		var cats []string
+		for _, s := range srcs {
+			if s.Sev > sev {
+				sev = s.Sev
+			}
+			cats = append(cats, s.Category)
+		}
+		var ev []finding.Evidence
+		for _, s := range append(append([]*signatures.APIEntry{}, srcs...), sinks...) {
+			ev = append(ev, finding.Evidence{Location: m.loc, Class: m.key.class, Method: m.key.method, API: m.api[s.ID], Note: s.Kind + " " + s.ID})
+		}
+		out = append(out, finding.Finding{
+			RuleID:      "harvest.source-and-sink-in-method",
+			Title:       fmt.Sprintf("Reads %s and sends data (%s) in the same method", strings.Join(uniq(cats), ", "), sinks[0].Category),
+			Category:    "exfiltration",
+			Severity:    sev,
+			Confidence:  finding.MediumConfidence,
+			Package:     pkg,
+			Description: "A method calls a data-harvesting API and a network or SMS sink. Without proven data flow this is a strong hint, not proof.",
+			Evidence:    ev,
+			Tags:        []string{"source", "sink"},
+		})
+	}
+	return out
+}
+
+func uniq(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,146 @@
+package analyzers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/romscan/romscan/internal/dex"
+	"github.com/romscan/romscan/signatures"
+)
+
+// maxSitesPerKey bounds how many call sites or string uses are kept per API
+// or string, so one hot API in a huge app does not grow the index without end.
+const maxSitesPerKey = 64
+
+// Site is a place in code: a method and the instruction in it.
+type Site struct {
+	Class  string // "Lcom/foo/Bar;"
+	Method string // "name(desc)ret"
+	PC     int    // in 16-bit code units
+	Offset int64  // file offset of the instruction
+}
+
+// APIUse is a catalogue entry met in code, with its sites.
+type APIUse struct {
+	Entry  *signatures.APIEntry
+	Target string // the called method or read field, in full
+	Sites  []Site
+}
+
+// CodeIndex is what one pass over a DEX's code found: calls to catalogued
+// APIs, reads of catalogued fields, and the methods using each string.
+type CodeIndex struct {
+	APIs        map[string]*APIUse // by target
+	StringUses  map[uint32][]Site  // string index → const-string sites
+	MethodsSeen int
+	ClassesSeen int
+}
+
+// buildIndex makes one linear pass over every method's instructions.
+func buildIndex(ctx context.Context, f *dex.File, sigs *signatures.Set) (*CodeIndex, error) {
+	ix := &CodeIndex{APIs: map[string]*APIUse{}, StringUses: map[uint32][]Site{}}
+	// Resolve catalogue hits per method/field index once, not per call site.
+	methodHit := map[uint32]*signatures.APIEntry{}
+	methodMiss := map[uint32]bool{}
+	fieldHit := map[uint32]*signatures.APIEntry{}
+	fieldMiss := map[uint32]bool{}
+	var firstErr error
+	for ci := 0; ci < f.NumClasses(); ci++ {
+		if ci%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return ix, err
+			}
+		}
+		cls, err := f.Class(ci)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("class %d: %w", ci, err)
+			}
+			continue
+		}
+		ix.ClassesSeen++
+		for mi := range cls.Methods {
+			m := &cls.Methods[mi]
+			code, err := f.Code(m)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("code of %s->%s: %w", cls.Name, m.Ref.Name, err)
+				}
+				continue
+			}
+			if code == nil {
+				continue
+			}
+			ix.MethodsSeen++
+			mname := ""
+			for pc := 0; pc < len(code.Insns); {
+				ins, width, err := dex.Decode(code.Insns, pc)
+				if err != nil || width <= 0 {
+					break // the rest of this method is unreadable; keep what was found
+				}
+				site := func() Site {
+					if mname == "" {
+						mname = m.Ref.Name + m.Ref.Descriptor
+					}
+					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: code.InsnsOff + int64(pc)*2}
+				}
+				switch kind := ins.Op.IndexKind(); {
+				case kind == dex.IndexString:
+					uses := ix.StringUses[ins.Index]
+					if len(uses) < maxSitesPerKey {
+						ix.StringUses[ins.Index] = append(uses, site())
+					}
+				case kind == dex.IndexMethod && ins.Op.IsInvoke():
+					if methodMiss[ins.Index] {
+						break
+					}
+					e, ok := methodHit[ins.Index]
+					if !ok {
+						ref, err := f.Method(ins.Index)
+						if err == nil {
+							e = sigs.APIs.MethodParts(ref.Class, ref.Name)
+						}
+						if e == nil {
+							methodMiss[ins.Index] = true
+							break
+						}
+						methodHit[ins.Index] = e
+					}
+					ref, _ := f.Method(ins.Index)
+					ix.add(e, ref.String(), site())
+				case kind == dex.IndexField:
+					if fieldMiss[ins.Index] {
+						break
+					}
+					e, ok := fieldHit[ins.Index]
+					if !ok {
+						ref, err := f.Field(ins.Index)
+						if err == nil {
+							e = sigs.APIs.Field(ref.Class + "->" + ref.Name)
+						}
+						if e == nil {
+							fieldMiss[ins.Index] = true
+							break
+						}
+						fieldHit[ins.Index] = e
+					}
+					ref, _ := f.Field(ins.Index)
+					ix.add(e, ref.String(), site())
+				}
+				pc += width
+			}
+		}
+	}
+	return ix, firstErr
+}
+
+func (ix *CodeIndex) add(e *signatures.APIEntry, target string, s Site) {
+	u := ix.APIs[target]
+	if u == nil {
+		u = &APIUse{Entry: e, Target: target}
+		ix.APIs[target] = u
+	}
+	if len(u.Sites) < maxSitesPerKey {
+		u.Sites = append(u.Sites, s)
+	}
+}

@@ -1,0 +1,20 @@
+// Package list names every analyzer that a scan runs. No init()
+// registration: what runs is listed here, and a test checks the names are
+// unique.
+package list
+
+import (
+	"github.com/romscan/romscan/analyzers"
+	"github.com/romscan/romscan/analyzers/endpoints"
+	"github.com/romscan/romscan/analyzers/harvesting"
+	"github.com/romscan/romscan/analyzers/manifest"
+)
+
+// All returns every analyzer, in the order they run on a target.
+func All() []analyzers.Analyzer {
+	return []analyzers.Analyzer{
+		manifest.New(),
+		harvesting.New(),
+		endpoints.New(),
+	}
+}

@@ -1,0 +1,92 @@
+// Command romscan finds spyware-like behaviour in Android firmware and apps.
+//
+//	romscan scan [flags] PATH...   scan ROM images, APKs or folders
+//	romscan rules list             list the rules and catalogues in use
+//	romscan version                print the version
+//
+// Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
+// 2 usage error; 3 nothing scannable (or a fatal error).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+	exitNothing  = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError marks errors that deserve exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	var code int
+	var err error
+	switch args[0] {
+	case "scan":
+		code, err = cmdScan(ctx, args[1:], stdout, stderr)
+	case "rules":
+		code, err = cmdRules(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "romscan", version())
+		return exitOK
+	case "help", "-h", "--help":
+		printUsage(stdout)
+		return exitOK
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "romscan: %v\n\n", err)
+			printUsage(stderr)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "romscan: %v\n", err)
+		if code == exitOK {
+			code = exitNothing
+		}
+	}
+	return code
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `romscan finds spyware-like behaviour in Android firmware and apps.
+
+Usage:
+  romscan scan [flags] PATH...   scan ROM images, OTA zips, APKs, or folders of them
+  romscan rules list             list the rules and catalogues in use
+  romscan version                print the version
+
+Run 'romscan scan -h' for the scan flags.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on;
+2 usage error; 3 nothing scannable, or a fatal error.
+`)
+}

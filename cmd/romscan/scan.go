@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/romscan/romscan/analyzers/list"
+	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/report"
+	"github.com/romscan/romscan/scan"
+	"github.com/romscan/romscan/signatures"
+)
+
+func version() string { return scan.Version }
+
+// outputs is the repeatable -o FORMAT[=FILE] flag.
+type outputs []output
+
+type output struct{ format, file string }
+
+func (o *outputs) String() string { return "" }
+
+func (o *outputs) Set(v string) error {
+	format, file, _ := strings.Cut(v, "=")
+	format = strings.ToLower(strings.TrimSpace(format))
+	if _, ok := report.Renderers(report.Options{})[format]; !ok {
+		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(report.RendererNames(), ", "))
+	}
+	*o = append(*o, output{format, file})
+	return nil
+}
+
+// severityFlag parses a severity name; "none" disables --fail-on.
+type severityFlag struct {
+	sev  finding.Severity
+	none bool
+}
+
+func (s *severityFlag) String() string {
+	if s.none {
+		return "none"
+	}
+	return s.sev.String()
+}
+
+func (s *severityFlag) Set(v string) error {
+	if strings.EqualFold(v, "none") {
+		s.none = true
+		return nil
+	}
+	sev, err := finding.ParseSeverity(v)
+	s.sev, s.none = sev, false
+	return err
+}
+
+// sizeFlag parses sizes like "512MiB", "4GiB", "1000".
+type sizeFlag struct{ v *int64 }
+
+func (s sizeFlag) String() string {
+	if s.v == nil {
+		return ""
+	}
+	return fmt.Sprint(*s.v)
+}
+
+func (s sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err == nil {
+		*s.v = n
+	}
+	return err
+}
+
+func parseSize(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", extract.GiB}, {"MiB", extract.MiB}, {"KiB", extract.KiB}, {"G", extract.GiB}, {"M", extract.MiB}, {"K", extract.KiB}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		if strings.HasSuffix(v, u.suffix) {
+			var n int64
+			if _, err := fmt.Sscan(strings.TrimSuffix(v, u.suffix), &n); err != nil || n < 0 {
+				return 0, fmt.Errorf("bad size %q (e.g. 512MiB, 4GiB)", v)
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("bad size %q", v)
+}
+
+func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lim := extract.DefaultLimits()
+	var (
+		outs    outputs
+		minSev  = severityFlag{sev: finding.Low}
+		failOn  = severityFlag{sev: finding.High}
+		jobs    = fs.Int("jobs", 0, "parallel workers (default: number of CPUs)")
+		quiet   = fs.Bool("quiet", false, "no progress or log lines on stderr")
+		maxApps = fs.Int("max-apps", 50, "apps listed in the table (0 for all)")
+	)
+	fs.Var(&outs, "o", "output `FORMAT[=FILE]`, repeatable; formats: "+strings.Join(report.RendererNames(), ", ")+" (default: table on stdout)")
+	fs.Var(&minSev, "min-severity", "lowest severity listed in the table: info, low, medium, high, critical")
+	fs.Var(&failOn, "fail-on", "exit 1 when a finding is at or above this severity (none to never)")
+	fs.IntVar(&lim.MaxDepth, "max-depth", lim.MaxDepth, "containers nested inside each other")
+	fs.IntVar(&lim.MaxEntries, "max-entries", lim.MaxEntries, "members listed in one container")
+	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
+	fs.Var(sizeFlag{&lim.MaxSpillBytes}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
+	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "largest decompression ratio of one member")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: romscan scan [flags] PATH...\n\nScan ROM images, OTA zips, APKs, DEX files, or folders of them.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, nil
+		}
+		return exitUsage, usagef("%v", err)
+	}
+	if fs.NArg() == 0 {
+		return exitUsage, usagef("scan needs at least one PATH")
+	}
+	if len(outs) == 0 {
+		outs = outputs{{format: "table"}}
+	}
+	sigs, err := signatures.Load()
+	if err != nil {
+		return exitNothing, err
+	}
+	cfg := scan.Config{Inputs: fs.Args(), Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	finish := progress(&cfg, stderr, *quiet)
+	start := time.Now()
+	rep, scanErr := scan.Run(ctx, cfg)
+	finish()
+	if rep == nil {
+		return exitNothing, scanErr
+	}
+	opt := report.Options{MinSeverity: minSev.sev, MaxApps: *maxApps}
+	if err := writeOutputs(outs, rep, opt, stdout); err != nil {
+		return exitNothing, err
+	}
+	if !*quiet {
+		fmt.Fprintf(stderr, "romscan: scanned %d files in %s\n", rep.Summary.Files, time.Since(start).Round(time.Millisecond))
+	}
+	if errors.Is(scanErr, scan.ErrNothingScannable) {
+		return exitNothing, scanErr
+	}
+	if scanErr != nil {
+		// Cancelled: the partial report was written; say so.
+		return exitNothing, fmt.Errorf("scan stopped early (partial report written): %w", scanErr)
+	}
+	if max, ok := rep.MaxSeverity(); ok && !failOn.none && max >= failOn.sev {
+		return exitFindings, nil
+	}
+	return exitOK, nil
+}
+
+func writeOutputs(outs outputs, rep *report.Report, opt report.Options, stdout io.Writer) error {
+	renderers := report.Renderers(opt)
+	for _, o := range outs {
+		r := renderers[o.format]
+		if o.file == "" || o.file == "-" {
+			bw := bufio.NewWriter(stdout)
+			if err := r.Render(bw, rep); err != nil {
+				return fmt.Errorf("write %s: %w", o.format, err)
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := os.Create(o.file)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", o.format, err)
+		}
+		bw := bufio.NewWriter(f)
+		err = r.Render(bw, rep)
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s to %s: %w", o.format, o.file, err)
+		}
+	}
+	return nil
+}
+
+// progress shows a progress bar on stderr when it is a terminal, and plain
+// log lines otherwise. It returns a func that ends the display.
+func progress(cfg *scan.Config, stderr io.Writer, quiet bool) func() {
+	if quiet {
+		return func() {}
+	}
+	f, isFile := stderr.(*os.File)
+	if isFile && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("scanning"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSpinnerType(14),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		var mu sync.Mutex
+		cfg.Progress = func(p scan.Progress) {
+			mu.Lock()
+			bar.Set64(p.Done)
+			mu.Unlock()
+		}
+		return func() { bar.Finish() }
+	}
+	var mu sync.Mutex
+	last := time.Now()
+	cfg.Progress = func(p scan.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) >= 5*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "romscan: %d files analysed, at %s\n", p.Done, report.Clean(p.Location))
+		}
+	}
+	return func() {}
+}
+
+func cmdRules(args []string, stdout io.Writer) (int, error) {
+	if len(args) == 0 || args[0] != "list" {
+		return exitUsage, usagef("usage: romscan rules list")
+	}
+	sigs, err := signatures.Load()
+	if err != nil {
+		return exitNothing, err
+	}
+	fmt.Fprintf(stdout, "rule bundle %s\n\n", sigs.Version)
+	entries := append([]*signatures.APIEntry{}, sigs.APIs.Entries...)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "%-36s %-6s %-8s %-6s %s\n", e.ID, e.Kind, e.Severity, e.Confidence, e.Title)
+	}
+	fmt.Fprintf(stdout, "\n%d dangerous and %d privileged permissions classified; %d ignored endpoint hosts.\n",
+		len(sigs.Permissions.Dangerous), len(sigs.Permissions.Privileged), len(sigs.Endpoints.IgnoreHosts))
+	return exitOK, nil
+}

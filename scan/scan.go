@@ -1,0 +1,364 @@
+// Package scan runs a whole scan: it walks the inputs through every
+// container, fans leaf files out to workers on all cores, runs the
+// analyzers on each, and builds the ranked report.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/romscan/romscan/analyzers"
+	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/extract/walk"
+	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/android"
+	"github.com/romscan/romscan/internal/dex"
+	"github.com/romscan/romscan/report"
+	"github.com/romscan/romscan/signatures"
+)
+
+// Version is romscan's version, written into every report.
+const Version = "0.1.0"
+
+// maxDexSize bounds one DEX file read out of an APK.
+const maxDexSize = 512 * extract.MiB
+
+// Config says what to scan and how.
+type Config struct {
+	Inputs    []string
+	Jobs      int // workers; 0 means GOMAXPROCS
+	Limits    extract.Limits
+	Sigs      *signatures.Set
+	Analyzers []analyzers.Analyzer
+	// Progress, when set, is called after each leaf file is analysed.
+	Progress func(p Progress)
+}
+
+// Progress counts what a running scan has done.
+type Progress struct {
+	Done     int64
+	Location string
+}
+
+// ErrNothingScannable says no input held anything romscan could analyse.
+var ErrNothingScannable = errors.New("nothing scannable in the inputs")
+
+// result is what one leaf produced.
+type result struct {
+	loc      string
+	kind     walk.Kind
+	app      *report.App // APKs only
+	findings []finding.Finding
+	errs     []report.FileError
+	props    map[string]string // build.prop content
+	flags    []string
+	signer   string
+}
+
+// Run scans cfg.Inputs and returns the report. Per-file problems are in the
+// report's Errors; the error return is for cancellation and for
+// ErrNothingScannable, in which case the report is still returned.
+func Run(ctx context.Context, cfg Config) (*report.Report, error) {
+	if cfg.Sigs == nil {
+		return nil, errors.New("scan: no signatures loaded")
+	}
+	jobs := cfg.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	spill := &walk.Spiller{Max: cfg.Limits.MaxSpillBytes}
+	defer spill.Close()
+
+	var (
+		mu         sync.Mutex
+		results    []*result
+		walkErrs   []report.FileError
+		containers []report.Container
+		done       atomic.Int64
+		stats      analyzers.Stats
+	)
+	leaves := make(chan *walk.Leaf, jobs)
+	var wg sync.WaitGroup
+	for i := 0; i < jobs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for leaf := range leaves {
+				res := analyzeLeaf(ctx, &cfg, leaf, &stats)
+				leaf.Done()
+				n := done.Add(1)
+				if res != nil {
+					mu.Lock()
+					results = append(results, res)
+					mu.Unlock()
+				}
+				if cfg.Progress != nil {
+					cfg.Progress(Progress{Done: n, Location: leaf.Loc.String()})
+				}
+			}
+		}()
+	}
+	w := walk.New(cfg.Limits, spill)
+	w.Visit = func(l *walk.Leaf) {
+		if !worthAnalysing(l) {
+			l.Done()
+			return
+		}
+		select {
+		case leaves <- l:
+		case <-ctx.Done():
+			l.Done()
+		}
+	}
+	w.OnError = func(loc extract.Location, err error) {
+		mu.Lock()
+		walkErrs = append(walkErrs, report.FileError{Location: loc.String(), Error: err.Error()})
+		mu.Unlock()
+	}
+	w.OnContainer = func(ci walk.ContainerInfo) {
+		mu.Lock()
+		containers = append(containers, report.Container{Location: ci.Loc.String(), Format: ci.Format, Size: ci.Size})
+		mu.Unlock()
+	}
+	inputs := describeInputs(cfg.Inputs)
+	walkErr := w.Walk(ctx, cfg.Inputs)
+	close(leaves)
+	wg.Wait()
+
+	r := build(cfg.Sigs, results, stats.FilteredEndpoints.Load())
+	r.Inputs = inputs
+	r.Errors = append(r.Errors, walkErrs...)
+	r.Containers = containers
+	r.Summary.Files = int(done.Load())
+	r.Sort()
+	r.Summarise()
+	if walkErr != nil {
+		return r, walkErr
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	if len(r.Apps) == 0 && r.Summary.Files == 0 {
+		return r, ErrNothingScannable
+	}
+	return r, nil
+}
+
+// worthAnalysing drops leaves no analyzer reads.
+func worthAnalysing(l *walk.Leaf) bool {
+	return l.Kind != walk.KindOther
+}
+
+// analyzeLeaf runs every applicable analyzer on one leaf. A panic anywhere
+// becomes a per-file error.
+func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analyzers.Stats) (res *result) {
+	loc := leaf.Loc.String()
+	res = &result{loc: loc, kind: leaf.Kind}
+	defer func() {
+		if p := recover(); p != nil {
+			res.errs = append(res.errs, report.FileError{Location: loc, Error: fmt.Sprintf("internal error (please report): %v\n%s", p, firstFrames(debug.Stack()))})
+		}
+	}()
+	t := &analyzers.Target{Loc: leaf.Loc, Kind: leaf.Kind, Name: leaf.Name, Size: leaf.Size, R: leaf.R, Sigs: cfg.Sigs, Stats: stats}
+	fail := func(where string, err error) {
+		res.errs = append(res.errs, report.FileError{Location: where, Error: err.Error()})
+	}
+	switch leaf.Kind {
+	case walk.KindAPK:
+		app, err := android.Open(ctx, leaf.R, leaf.Size, cfg.Limits)
+		if err != nil {
+			fail(loc, fmt.Errorf("open apk: %w", err))
+			res.app = &report.App{Location: loc, Error: err.Error()}
+			return res
+		}
+		defer app.Close()
+		t.App = &analyzers.App{APK: app}
+		res.app = appInfo(loc, app)
+		if app.ManifestErr != nil && app.Kind == android.KindAPK {
+			fail(loc+"!AndroidManifest.xml", app.ManifestErr)
+		}
+		if app.Manifest != nil {
+			t.Package = app.Manifest.Package
+		}
+		for _, name := range app.DexNames {
+			r, size, err := app.OpenMember(name, maxDexSize)
+			if err != nil {
+				fail(loc+"!"+name, err)
+				continue
+			}
+			f, err := dex.Open(r, size)
+			if err != nil {
+				fail(loc+"!"+name, err)
+				continue
+			}
+			t.App.Dex = append(t.App.Dex, &analyzers.Dex{Name: name, Loc: leaf.Loc.Append(name), File: f})
+		}
+		res.flags = placementFlags(loc)
+		if len(app.Signers) > 0 {
+			res.signer = app.Signers[0].SHA256
+		}
+	case walk.KindDEX:
+		f, err := dex.Open(leaf.R, leaf.Size)
+		if err != nil {
+			fail(loc, err)
+			return res
+		}
+		t.App = &analyzers.App{Dex: []*analyzers.Dex{{Name: leaf.Name, Loc: leaf.Loc, File: f}}}
+	case walk.KindText:
+		if isBuildProp(leaf.Name) {
+			res.props = readProps(leaf.R, leaf.Size)
+		}
+	}
+	t.Flags = res.flags
+	for _, a := range cfg.Analyzers {
+		if !analyzers.Applies(a, leaf.Kind) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			fail(loc, err)
+			return res
+		}
+		fs, err := runAnalyzer(ctx, a, t)
+		res.findings = append(res.findings, fs...)
+		if err != nil {
+			fail(loc, fmt.Errorf("%s: %w", a.Name(), err))
+		}
+	}
+	return res
+}
+
+func runAnalyzer(ctx context.Context, a analyzers.Analyzer, t *analyzers.Target) (fs []finding.Finding, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error (please report): %v\n%s", p, firstFrames(debug.Stack()))
+		}
+	}()
+	return a.Analyze(ctx, t)
+}
+
+// firstFrames keeps a panic's stack short enough for a report.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	if len(lines) > 16 {
+		lines = lines[:16]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func appInfo(loc string, app *android.App) *report.App {
+	a := &report.App{Location: loc}
+	if m := app.Manifest; m != nil {
+		a.Package, a.VersionCode, a.VersionName = m.Package, m.VersionCode, m.VersionName
+		a.MinSDK, a.TargetSDK = m.MinSDK, m.TargetSDK
+		a.SharedUserID, a.Persistent = m.SharedUserID, m.Application.Persistent
+		a.Label = app.ResolveString(m.Application.Label)
+		for _, p := range m.UsesPermissions {
+			a.Permissions = append(a.Permissions, p.Name)
+		}
+		sort.Strings(a.Permissions)
+		for _, group := range [][]android.Component{m.Application.Activities, m.Application.Services, m.Application.Receivers, m.Application.Providers} {
+			for _, c := range group {
+				if c.EffectiveExported {
+					a.Exported = append(a.Exported, c.Kind+":"+c.Name)
+				}
+			}
+		}
+		sort.Strings(a.Exported)
+	}
+	for _, s := range app.Signers {
+		a.Signers = append(a.Signers, report.Signer{SHA256: s.SHA256, Subject: s.Subject, Scheme: s.Scheme, Debug: s.DebugCert})
+	}
+	a.Placement, a.Partition = placement(loc)
+	return a
+}
+
+// placement reads where in a ROM an app sits from its location.
+func placement(loc string) (place, partition string) {
+	p := loc
+	if i := strings.LastIndex(p, "!/"); i >= 0 {
+		p = p[i+1:]
+	}
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	for i, s := range parts {
+		switch s {
+		case "priv-app", "app", "overlay", "framework":
+			if i > 0 {
+				partition = parts[i-1]
+			}
+			if partition == "" || strings.HasSuffix(partition, ".img") {
+				partition = "system"
+			}
+			return s, partition
+		}
+	}
+	return "", ""
+}
+
+func placementFlags(loc string) []string {
+	if place, _ := placement(loc); place == "priv-app" {
+		return []string{"priv-app"}
+	}
+	return nil
+}
+
+func isBuildProp(name string) bool {
+	return name == "build.prop" || name == "default.prop" || name == "prop.default" || strings.HasSuffix(name, "_build.prop")
+}
+
+// readProps parses a bounded build.prop.
+func readProps(r io.ReaderAt, size int64) map[string]string {
+	const max = 4 * extract.MiB
+	buf := make([]byte, min(size, max))
+	n, _ := r.ReadAt(buf, 0)
+	props := map[string]string{}
+	for _, line := range bytes.Split(buf[:n], []byte("\n")) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(s, "=")
+		if ok && len(props) < 10000 {
+			props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return props
+}
+
+func describeInputs(paths []string) []report.Input {
+	var out []report.Input
+	for _, p := range paths {
+		in := report.Input{Name: filepath.Base(filepath.Clean(p)), Kind: "file"}
+		st, err := os.Stat(p)
+		if err != nil {
+			out = append(out, in)
+			continue
+		}
+		if st.IsDir() {
+			in.Kind = "folder"
+		} else {
+			in.Size = st.Size()
+			if f, err := os.Open(p); err == nil {
+				h := sha256.New()
+				if _, err := io.Copy(h, f); err == nil {
+					in.SHA256 = hex.EncodeToString(h.Sum(nil))
+				}
+				f.Close()
+			}
+		}
+		out = append(out, in)
+	}
+	return out
+}
