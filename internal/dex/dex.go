@@ -277,11 +277,10 @@ func (f *File) readMap(off uint32, hsize int64) error {
 			return fmt.Errorf("dex: map list repeats item type %#x: %w", typ, extract.ErrCorrupt)
 		}
 		seen[typ] = true
-		if int64(ioff) >= f.src.limit || (count == 0) {
-			return fmt.Errorf("dex: map item %#x (%d at %#x) out of bounds or empty: %w", typ, count, ioff, extract.ErrCorrupt)
+		if count != 0 && int64(ioff) >= f.src.limit {
+			return fmt.Errorf("dex: map item %#x (%d at %#x) out of bounds: %w", typ, count, ioff, extract.ErrCorrupt)
 		}
 		var hdrSec *section
-
 		switch typ {
 		case typeHeaderItem:
 			if ioff != 0 || count != 1 {

@@ -138,11 +138,11 @@ func (s *source) u16(off int64) (uint16, error) {
 // cursor reads LEB128 and fixed-size values sequentially from a source,
 // refilling a window as it goes, and stops at end.
 type cursor struct {
-	s      *source
-	off    int64 // file offset of buf[0]
-	pos    int   // read position in buf
-	buf    []byte
-	end    int64 // hard end of the structure being read
+	s       *source
+	off     int64 // file offset of buf[0]
+	pos     int   // read position in buf
+	buf     []byte
+	end     int64 // hard end of the structure being read
 	scratch []byte
 }
 
