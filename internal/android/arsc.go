@@ -46,6 +46,7 @@ type strPool struct {
 	offsets int // start of the offset array
 	start   int // start of string data
 	utf8    bool
+	strict  bool // strings must be NUL-terminated, as Android's ResStringPool checks
 }
 
 // parsePool checks a string pool chunk's header and offset array.
@@ -93,6 +94,9 @@ func (p *strPool) get(i uint32) (string, bool) {
 			return "", false
 		}
 		v := s[m : m+l]
+		if p.strict && (m+l >= len(s) || s[m+l] != 0) {
+			return "", false
+		}
 		if !utf8.Valid(v) {
 			return string([]rune(string(v))), true
 		}
@@ -111,6 +115,9 @@ func (p *strPool) get(i uint32) (string, bool) {
 		s = s[2:]
 	}
 	if l*2 > len(s) {
+		return "", false
+	}
+	if p.strict && (l*2+2 > len(s) || s[l*2] != 0 || s[l*2+1] != 0) {
 		return "", false
 	}
 	u := make([]uint16, l)

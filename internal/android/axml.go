@@ -96,6 +96,9 @@ func decodeAXML(data []byte) (root *node, err error) {
 	if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("<")) {
 		return nil, fmt.Errorf("axml: plain-text XML, binary expected: %w", extract.ErrUnsupported)
 	}
+	if err := androidChecks(data); err != nil {
+		return nil, fmt.Errorf("axml: %w", err)
+	}
 	b := &treeBuilder{}
 	cfg := &apkparser.ParseConfig{MaxStringTableBytes: maxStringBudget}
 	perr := apkparser.ParseXmlWithConfig(bytes.NewReader(data), b, nil, cfg)
@@ -155,9 +158,23 @@ func decodeAndroidBinary(data []byte) (*node, error) {
 	return b.root, nil
 }
 
+// androidChecks rejects what Android's ResXMLTree rejects and apkparser
+// tolerates: a declared document size larger than the data, and pool strings
+// that are not NUL-terminated.
+func androidChecks(data []byte) error {
+	hsize := int64(binary.LittleEndian.Uint16(data[2:]))
+	size := int64(binary.LittleEndian.Uint32(data[4:]))
+	if hsize > size || size > int64(len(data)) {
+		return fmt.Errorf("document declares %d bytes (header %d) in %d: %w", size, hsize, len(data), extract.ErrCorrupt)
+	}
+	return checkPools(data, true)
+}
+
 // checkAXMLPools walks the document's chunks and checks every string pool, so
 // that androidbinary never allocates by an unchecked count or length.
-func checkAXMLPools(data []byte) error {
+func checkAXMLPools(data []byte) error { return checkPools(data, false) }
+
+func checkPools(data []byte, strict bool) error {
 	if len(data) < 8 {
 		return extract.ErrCorrupt
 	}
@@ -175,6 +192,7 @@ func checkAXMLPools(data []byte) error {
 		if err != nil {
 			return err
 		}
+		p.strict = strict
 		return p.checkAll()
 	})
 }

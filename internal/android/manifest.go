@@ -152,9 +152,11 @@ func buildManifest(root *node, res *resTable) (*Manifest, error) {
 	if root.name != "manifest" {
 		// Some packers rename or wrap the root; Android only reads the
 		// first element. Accept it and look for a nested <manifest>.
-		if n := findChild(root, "manifest"); n != nil {
-			root = n
+		n := findChild(root, "manifest")
+		if n == nil {
+			return nil, fmt.Errorf("android: manifest: root element %q, want manifest: %w", root.name, extract.ErrCorrupt)
 		}
+		root = n
 	}
 	b := builder{res: res}
 	m := &Manifest{}
