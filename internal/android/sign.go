@@ -1,0 +1,283 @@
+package android
+
+import (
+	"bytes"
+	"crypto/dsa" //nolint:staticcheck // old APKs are signed with DSA keys
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/avast/apkparser"
+	"github.com/avast/apkverifier"
+	"github.com/avast/apkverifier/fullsailor/pkcs7"
+
+	"github.com/romscan/romscan/extract"
+)
+
+// Signer is one signing certificate.
+type Signer struct {
+	SHA256, SHA1       string // hex of the certificate DER
+	Subject, Issuer    string
+	NotBefore          time.Time
+	NotAfter           time.Time
+	PublicKeyAlgorithm string // RSA, DSA, ECDSA, Ed25519
+	KeyBits            int
+	Scheme             int  // 1 (JAR signature), 2, 3 or 31 (signing block)
+	DebugCert          bool // subject CN=Android Debug
+}
+
+// ErrUnsigned says the archive carries no signature at all.
+var ErrUnsigned = errors.New("unsigned")
+
+// Signing block IDs (APK Signature Scheme v2, v3, v3.1).
+const (
+	blockV2  = 0x7109871a
+	blockV3  = 0xf05368c0
+	blockV31 = 0x1b93ad61
+
+	maxSigFile     = 4 * extract.MiB // a PKCS#7 block larger than this is hostile
+	maxVerifyBytes = 2 * extract.GiB // archives above this are not fully verified
+	maxBlockPairs  = 4096            // ID-value pairs walked in a signing block
+)
+
+// signingBlockSchemes lists the schemes found in the APK Signing Block that
+// sits just before the central directory.
+func signingBlockSchemes(r io.ReaderAt, size int64) []int {
+	cd, ok := centralDirOffset(r, size)
+	if !ok || cd < 32 {
+		return nil
+	}
+	var tail [24]byte
+	if _, err := r.ReadAt(tail[:], cd-24); err != nil {
+		return nil
+	}
+	if string(tail[8:]) != "APK Sig Block 42" {
+		return nil
+	}
+	bsize := binary.LittleEndian.Uint64(tail[:8])
+	if bsize < 24 || bsize > uint64(cd-8) {
+		return nil
+	}
+	start := cd - int64(bsize) - 8
+	off := start + 8
+	end := cd - 24
+	var schemes []int
+	for i := 0; off+12 <= end && i < maxBlockPairs; i++ {
+		var h [12]byte
+		if _, err := r.ReadAt(h[:], off); err != nil {
+			break
+		}
+		l := binary.LittleEndian.Uint64(h[:8])
+		if l < 4 || l > uint64(end-off-8) {
+			break
+		}
+		switch binary.LittleEndian.Uint32(h[8:]) {
+		case blockV2:
+			schemes = append(schemes, 2)
+		case blockV3:
+			schemes = append(schemes, 3)
+		case blockV31:
+			schemes = append(schemes, 31)
+		}
+		off += 8 + int64(l)
+	}
+	return schemes
+}
+
+// centralDirOffset finds the end of central directory record and returns the
+// central directory's offset.
+func centralDirOffset(r io.ReaderAt, size int64) (int64, bool) {
+	const eocdLen = 22
+	if size < eocdLen {
+		return 0, false
+	}
+	n := min(size, eocdLen+65535)
+	buf := make([]byte, n)
+	if _, err := r.ReadAt(buf, size-n); err != nil && err != io.EOF {
+		return 0, false
+	}
+	for i := len(buf) - eocdLen; i >= 0; i-- {
+		if binary.LittleEndian.Uint32(buf[i:]) != 0x06054b50 {
+			continue
+		}
+		cd := int64(binary.LittleEndian.Uint32(buf[i+16:]))
+		if cd <= size-n+int64(i) {
+			return cd, true
+		}
+	}
+	return 0, false
+}
+
+// isV1SigBlock reports whether name is a JAR signature block: META-INF/X.RSA,
+// .DSA or .EC (upper or lower case).
+func isV1SigBlock(name string) bool {
+	dir, file := path.Split(name)
+	if dir != "META-INF/" {
+		return false
+	}
+	ext := strings.ToUpper(path.Ext(file))
+	return ext == ".RSA" || ext == ".DSA" || ext == ".EC"
+}
+
+// readSigners fills Signers, Schemes and SignErr.
+func (a *App) readSigners() {
+	for _, s := range signingBlockSchemes(a.r, a.size) {
+		if !slices.Contains(a.Schemes, s) {
+			a.Schemes = append(a.Schemes, s)
+		}
+	}
+	var v1 []Signer
+	for _, e := range a.Entries {
+		if e.Duplicate || !isV1SigBlock(e.Name) {
+			continue
+		}
+		if !slices.Contains(a.Schemes, 1) {
+			a.Schemes = append(a.Schemes, 1)
+		}
+		rd, n, err := readMember(a.r, a.size, e, maxSigFile, a.lim)
+		if err != nil {
+			continue
+		}
+		data := make([]byte, n)
+		if _, err := rd.ReadAt(data, 0); err != nil && err != io.EOF {
+			continue
+		}
+		v1 = append(v1, pkcs7Signers(data)...)
+	}
+	slices.Sort(a.Schemes)
+
+	blockScheme, blockCerts, err := a.verify()
+	a.SignErr = err
+	if blockScheme >= 2 {
+		for _, chain := range blockCerts {
+			if len(chain) > 0 && chain[0] != nil {
+				a.Signers = append(a.Signers, newSigner(chain[0], blockScheme))
+			}
+		}
+	}
+	for _, s := range v1 {
+		if !slices.ContainsFunc(a.Signers, func(o Signer) bool { return o.SHA256 == s.SHA256 && o.Scheme == 1 }) {
+			a.Signers = append(a.Signers, s)
+		}
+	}
+	if len(a.Schemes) == 0 && a.SignErr == nil {
+		a.SignErr = fmt.Errorf("android: signature: %w", ErrUnsigned)
+	}
+}
+
+// verify runs apkverifier when the central directory is sound (its own zip
+// reader is used then) and the archive is not hostile by size.
+func (a *App) verify() (scheme int, certs [][]*x509.Certificate, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("android: verify signature: panic: %v: %w", p, extract.ErrCorrupt)
+		}
+	}()
+	if len(a.Schemes) == 0 {
+		return 0, nil, fmt.Errorf("android: signature: %w", ErrUnsigned)
+	}
+	if !a.cdOK {
+		return 0, nil, fmt.Errorf("android: verify signature: central directory unreadable: %w", extract.ErrCorrupt)
+	}
+	if a.size > maxVerifyBytes {
+		return 0, nil, fmt.Errorf("android: verify signature: %d bytes, limit %d: %w", a.size, maxVerifyBytes, extract.ErrLimit)
+	}
+	// JAR signature verification inflates every member: refuse bombs.
+	var total int64
+	for _, e := range a.Entries {
+		total += e.Size
+		if a.lim.MaxRatio > 0 && e.Size > minRatioFloor && float64(e.Size) > a.lim.MaxRatio*float64(max(e.CompressedSize, 1)) {
+			return 0, nil, fmt.Errorf("android: verify signature: member %q ratio over %.0f: %w", e.Name, a.lim.MaxRatio, extract.ErrLimit)
+		}
+	}
+	if a.lim.MaxTotalBytes > 0 && total > a.lim.MaxTotalBytes {
+		return 0, nil, fmt.Errorf("android: verify signature: %d decoded bytes: %w", total, extract.ErrLimit)
+	}
+	rs := io.NewSectionReader(a.r, 0, a.size)
+	zr, err := apkparser.OpenZipReader(rs)
+	if err != nil {
+		return 0, nil, fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
+	}
+	defer zr.Close()
+	res, verr := apkverifier.VerifyReader(rs, zr)
+	if verr != nil {
+		err = fmt.Errorf("android: verify signature: %v", verr)
+	}
+	return res.SigningSchemeId, res.SignerCerts, err
+}
+
+// pkcs7Signers parses a JAR signature block's certificates without verifying
+// anything, returning the signer certificates (or all of them when no signer
+// info matches).
+func pkcs7Signers(data []byte) (out []Signer) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	p7, err := pkcs7.Parse(data)
+	if err != nil || p7 == nil {
+		return nil
+	}
+	for _, si := range p7.Signers {
+		for _, c := range p7.Certificates {
+			if c != nil && si.IssuerAndSerialNumber.SerialNumber != nil &&
+				c.SerialNumber.Cmp(si.IssuerAndSerialNumber.SerialNumber) == 0 &&
+				bytes.Equal(c.RawIssuer, si.IssuerAndSerialNumber.IssuerName.FullBytes) {
+				out = append(out, newSigner(c, 1))
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		for _, c := range p7.Certificates {
+			if c != nil {
+				out = append(out, newSigner(c, 1))
+			}
+		}
+	}
+	return out
+}
+
+func newSigner(c *x509.Certificate, scheme int) Signer {
+	s256 := sha256.Sum256(c.Raw)
+	s1 := sha1.Sum(c.Raw)
+	s := Signer{
+		SHA256:             hex.EncodeToString(s256[:]),
+		SHA1:               hex.EncodeToString(s1[:]),
+		Subject:            c.Subject.String(),
+		Issuer:             c.Issuer.String(),
+		NotBefore:          c.NotBefore.UTC(),
+		NotAfter:           c.NotAfter.UTC(),
+		PublicKeyAlgorithm: c.PublicKeyAlgorithm.String(),
+		Scheme:             scheme,
+		DebugCert:          c.Subject.CommonName == "Android Debug",
+	}
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		s.KeyBits = k.N.BitLen()
+	case *ecdsa.PublicKey:
+		if k.Curve != nil {
+			s.KeyBits = k.Curve.Params().BitSize
+		}
+	case *dsa.PublicKey:
+		if k.P != nil {
+			s.KeyBits = k.P.BitLen()
+		}
+	case ed25519.PublicKey:
+		s.KeyBits = 256
+	}
+	return s
+}
