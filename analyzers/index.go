@@ -73,8 +73,9 @@ func buildIndex(ctx context.Context, f *dex.File, sigs *signatures.Set) (*CodeIn
 			}
 			ix.MethodsSeen++
 			mname := ""
+			var ins dex.Instruction
 			for pc := 0; pc < len(code.Insns); {
-				ins, width, err := dex.Decode(code.Insns, pc)
+				width, err := dex.DecodeInto(&ins, code.Insns, pc)
 				if err != nil || width <= 0 {
 					break // the rest of this method is unreadable; keep what was found
 				}

@@ -187,7 +187,7 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 		defer app.Close()
 		t.App = &analyzers.App{APK: app}
 		res.app = appInfo(loc, app)
-		if app.ManifestErr != nil && app.Kind == android.KindAPK {
+		if app.ManifestErr != nil && app.Kind == android.APK {
 			fail(loc+"!AndroidManifest.xml", app.ManifestErr)
 		}
 		if app.Manifest != nil {

@@ -51,14 +51,17 @@ type Examples struct {
 func (e *APIEntry) IsSource() bool { return e.Kind == "source" }
 
 type apiFile struct {
-	Version int        `yaml:"version"`
-	Entries []APIEntry `yaml:"entries"`
+	Version         int        `yaml:"version"`
+	LibraryPrefixes []string   `yaml:"library_prefixes"`
+	Entries         []APIEntry `yaml:"entries"`
 }
 
 // APIs indexes the harvesting catalogue for fast lookups by call target,
 // field reference and string prefix.
 type APIs struct {
-	Entries  []*APIEntry
+	Entries []*APIEntry
+	// LibraryPrefixes are class-name prefixes of common libraries.
+	LibraryPrefixes []string
 	byMethod map[string]*APIEntry // "Lclass;->name"
 	byField  map[string]*APIEntry // "Lclass;->NAME"
 	prefixes []stringPrefix
@@ -103,6 +106,16 @@ func (a *APIs) String(s string) *APIEntry {
 		}
 	}
 	return nil
+}
+
+// IsLibrary says whether a class (descriptor form) belongs to a common library.
+func (a *APIs) IsLibrary(class string) bool {
+	for _, p := range a.LibraryPrefixes {
+		if strings.HasPrefix(class, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Match runs Method, Field and String in turn; the examples use it.
@@ -232,6 +245,7 @@ func LoadFS(fsys fs.FS) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	apis.LibraryPrefixes = af.LibraryPrefixes
 	s.APIs = apis
 	s.Endpoints = &EndpointFilter{}
 	if err := read("endpoints.yaml", &struct {

@@ -38,9 +38,10 @@ func (*Analyzer) Version() string { return "1" }
 func (*Analyzer) Kinds() []walk.Kind { return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT} }
 
 type hit struct {
-	entry *signatures.APIEntry
-	ev    []finding.Evidence
-	n     int
+	entry       *signatures.APIEntry
+	ev          []finding.Evidence
+	n           int
+	libraryOnly bool // every site is inside a common library
 }
 
 // methodKey names a method across the app's DEX files.
@@ -71,7 +72,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		for _, target := range targets {
 			u := ix.APIs[target]
 			for _, s := range u.Sites {
-				record(hits, perMethod, d, u.Entry, target, "", s)
+				record(hits, perMethod, d, u.Entry, target, "", s, t.Sigs.APIs.IsLibrary(s.Class))
 			}
 		}
 		// String-keyed sources: content URIs such as content://sms.
@@ -85,18 +86,27 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 				continue
 			}
 			for _, site := range sites {
-				record(hits, perMethod, d, e, "", s, site)
+				record(hits, perMethod, d, e, "", s, site, t.Sigs.APIs.IsLibrary(site.Class))
 			}
 		}
 	}
 	var out []finding.Finding
 	for _, h := range hits {
+		sev, conf := h.entry.Sev, h.entry.Conf
+		if h.entry.IsSource() && sev > finding.Medium {
+			// Reading the data is a capability; sending it is what makes
+			// spyware. The pair and flow findings carry the higher severity.
+			sev = finding.Medium
+		}
+		if h.libraryOnly {
+			conf = finding.LowConfidence
+		}
 		f := finding.Finding{
 			RuleID:      h.entry.ID,
 			Title:       h.entry.Title,
 			Category:    h.entry.Category,
-			Severity:    h.entry.Sev,
-			Confidence:  h.entry.Conf,
+			Severity:    sev,
+			Confidence:  conf,
 			Package:     t.Package,
 			Description: describe(h),
 			Evidence:    h.ev,
@@ -120,12 +130,13 @@ type methodUse struct {
 	api     map[string]string // entry id → called API, for evidence
 }
 
-func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyzers.Dex, e *signatures.APIEntry, api, str string, s analyzers.Site) {
+func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyzers.Dex, e *signatures.APIEntry, api, str string, s analyzers.Site, library bool) {
 	h := hits[e.ID]
 	if h == nil {
-		h = &hit{entry: e}
+		h = &hit{entry: e, libraryOnly: true}
 		hits[e.ID] = h
 	}
+	h.libraryOnly = h.libraryOnly && library
 	h.n++
 	if len(h.ev) < maxEvidence {
 		ev := d.Evidence(s.Class, s.Method)

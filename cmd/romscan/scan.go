@@ -125,13 +125,14 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprintln(stderr, "Usage: romscan scan [flags] PATH...\n\nScan ROM images, OTA zips, APKs, DEX files, or folders of them.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK, nil
 		}
 		return exitUsage, usagef("%v", err)
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		return exitUsage, usagef("scan needs at least one PATH")
 	}
 	if len(outs) == 0 {
@@ -141,7 +142,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return exitNothing, err
 	}
-	cfg := scan.Config{Inputs: fs.Args(), Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	cfg := scan.Config{Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
 	finish := progress(&cfg, stderr, *quiet)
 	start := time.Now()
 	rep, scanErr := scan.Run(ctx, cfg)
@@ -256,4 +257,24 @@ func cmdRules(args []string, stdout io.Writer) (int, error) {
 	fmt.Fprintf(stdout, "\n%d dangerous and %d privileged permissions classified; %d ignored endpoint hosts.\n",
 		len(sigs.Permissions.Dangerous), len(sigs.Permissions.Privileged), len(sigs.Endpoints.IgnoreHosts))
 	return exitOK, nil
+}
+
+// parseInterleaved parses flags that may stand before or after the paths
+// ("romscan scan dir -o json=x"); "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var paths []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return paths, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(paths, rest...), nil
+		}
+		paths = append(paths, rest[0])
+		args = rest[1:]
+	}
 }
