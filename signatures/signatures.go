@@ -62,9 +62,9 @@ type APIs struct {
 	Entries []*APIEntry
 	// LibraryPrefixes are class-name prefixes of common libraries.
 	LibraryPrefixes []string
-	byMethod map[string]*APIEntry // "Lclass;->name"
-	byField  map[string]*APIEntry // "Lclass;->NAME"
-	prefixes []stringPrefix
+	byMethod        map[string]*APIEntry // "Lclass;->name"
+	byField         map[string]*APIEntry // "Lclass;->NAME"
+	prefixes        []stringPrefix
 }
 
 type stringPrefix struct {

@@ -35,7 +35,9 @@ func (*Analyzer) Name() string { return "harvesting" }
 func (*Analyzer) Version() string { return "1" }
 
 // Kinds are the code-bearing kinds.
-func (*Analyzer) Kinds() []walk.Kind { return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT} }
+func (*Analyzer) Kinds() []walk.Kind {
+	return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT}
+}
 
 type hit struct {
 	entry       *signatures.APIEntry

@@ -8,12 +8,14 @@ import (
 	"github.com/romscan/romscan/analyzers/endpoints"
 	"github.com/romscan/romscan/analyzers/harvesting"
 	"github.com/romscan/romscan/analyzers/manifest"
+	"github.com/romscan/romscan/analyzers/signing"
 )
 
 // All returns every analyzer, in the order they run on a target.
 func All() []analyzers.Analyzer {
 	return []analyzers.Analyzer{
 		manifest.New(),
+		signing.New(),
 		harvesting.New(),
 		endpoints.New(),
 	}
