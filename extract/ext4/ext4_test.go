@@ -261,6 +261,16 @@ func buildTree(t testing.TB, manyFiles int, trailingHole bool) string {
 	h.WriteAt(random(100), 1<<20)
 	h.WriteAt([]byte("end"), 3<<20)
 	h.Close()
+	// Many data islands: more extents than fit in the inode, so the extent
+	// tree has depth > 0 (and ext2/3 need indirect blocks).
+	fr, err := os.Create(filepath.Join(dir, "fragmented"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		fr.WriteAt(random(3000), int64(i)*64*1024+int64(i))
+	}
+	fr.Close()
 	if trailingHole {
 		h, err := os.Create(filepath.Join(dir, "trailing-hole"))
 		if err != nil {
@@ -297,8 +307,11 @@ func TestMke2fs(t *testing.T) {
 		name   string
 		args   []string
 		inline bool
+		htree  bool // rebuild directories as hash trees with e2fsck -D
 	}{
 		{name: "ext4", args: []string{"-t", "ext4"}},
+		{name: "ext4-htree", args: []string{"-t", "ext4"}, htree: true},
+		{name: "ext4-1k-htree", args: []string{"-t", "ext4", "-b", "1024"}, htree: true},
 		{name: "ext4-1k", args: []string{"-t", "ext4", "-b", "1024"}},
 		{name: "ext2", args: []string{"-t", "ext2"}},
 		{name: "ext3-no-extent", args: []string{"-t", "ext3", "-O", "^extent"}},
@@ -315,7 +328,23 @@ func TestMke2fs(t *testing.T) {
 			if tc.inline {
 				src, want = srcInline, wantInline
 			}
-			fsys := openImage(t, mkfs(t, src, 32*1024, tc.args...))
+			img := mkfs(t, src, 32*1024, tc.args...)
+			if tc.htree {
+				need(t, "e2fsck")
+				if out, err := exec.Command("e2fsck", "-fyD", img).CombinedOutput(); err != nil {
+					t.Fatalf("e2fsck -D: %v\n%s", err, out)
+				}
+			}
+			fsys := openImage(t, img)
+			if tc.htree {
+				fi, err := fsys.Stat("many")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fl := fi.Sys().(*Inode).Flags; fl&0x1000 == 0 {
+					t.Errorf("many: flags %#x, want an indexed directory", fl)
+				}
+			}
 			if d := cmp.Diff(want, fsTree(t, fsys, true)); d != "" {
 				t.Errorf("tree differs (-source +image):\n%s", d)
 			}
@@ -378,6 +407,56 @@ func readHead(t testing.TB, fsys *FS) []byte {
 	head := make([]byte, 2048)
 	fsys.r.ReadAt(head, 0)
 	return head
+}
+
+// TestUninitExtent fills the blocks of an unwritten extent with 0xff: they
+// must still read as zeros.
+func TestUninitExtent(t *testing.T) {
+	need(t, "mke2fs", "debugfs")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pre"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := mkfs(t, dir, 8*1024, "-t", "ext4")
+	for _, cmd := range []string{"fallocate /pre 1 20", "sif /pre size 86016"} {
+		if out, err := exec.Command("debugfs", "-w", "-R", cmd, img).CombinedOutput(); err != nil {
+			t.Fatalf("debugfs %s: %v\n%s", cmd, err, out)
+		}
+	}
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := fsys.Stat("pre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := fsys.mapInode(fi.Sys().(*Inode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uninit := 0
+	for _, e := range m.extents {
+		if e.uninit {
+			uninit++
+			for i := e.physical * fsys.bs; i < (e.physical+e.count)*fsys.bs; i++ {
+				b[i] = 0xff
+			}
+		}
+	}
+	if uninit == 0 {
+		t.Fatalf("no unwritten extent in %+v", m.extents)
+	}
+	fsys, _ = Open(bytes.NewReader(b), int64(len(b)))
+	got := readFile(t, fsys, "pre")
+	want := append([]byte("abc"), make([]byte, 86016-3)...)
+	if !bytes.Equal(got, want) {
+		t.Errorf("unwritten extent did not read as zeros")
+	}
 }
 
 func TestHugeSparseFile(t *testing.T) {
