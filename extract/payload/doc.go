@@ -1,0 +1,14 @@
+// Package payload reads A/B OTA update payloads (update_engine's payload.bin,
+// magic "CrAU", major version 2) in place: the header and the protobuf
+// manifest are parsed once, and each partition opens as an io.ReaderAt that
+// assembles only the install operations a read touches.
+//
+// Full payloads (REPLACE, REPLACE_BZ, REPLACE_XZ, REPLACE_ZSTD, ZERO,
+// DISCARD) need nothing else; incremental payloads (SOURCE_COPY,
+// SOURCE_BSDIFF, BROTLI_BSDIFF) need the old partition as a base. PUFFDIFF,
+// ZUCCHINI and LZ4DIFF_* are reported as unsupported.
+//
+// The manifest types (DeltaArchiveManifest, PartitionUpdate,
+// InstallOperation, ...) are generated from AOSP's update_metadata.proto,
+// kept beside this file.
+package payload
