@@ -73,56 +73,68 @@ func parsePool(b []byte) (*strPool, error) {
 	return &strPool{b: b, count: int(count), offsets: hsize, start: int(start), utf8: flags&poolUTF8 != 0}, nil
 }
 
-// get returns string i, or ok=false when i or its bytes are out of range.
-func (p *strPool) get(i uint32) (string, bool) {
+// span locates string i: the encoded bytes [start, end) and whether it is
+// UTF-8 text. It does not decode, so checking a whole pool stays linear.
+func (p *strPool) span(i uint32) (start, end int, ok bool) {
 	if p == nil || int64(i) >= int64(p.count) {
-		return "", false
+		return 0, 0, false
 	}
 	off := int64(p.start) + int64(binary.LittleEndian.Uint32(p.b[p.offsets+int(i)*4:]))
 	if off >= int64(len(p.b)) {
-		return "", false
+		return 0, 0, false
 	}
 	s := p.b[off:]
 	if p.utf8 {
 		_, n := utf8Len(s) // UTF-16 length, unused
 		if n == 0 {
-			return "", false
+			return 0, 0, false
 		}
-		s = s[n:]
-		l, m := utf8Len(s)
-		if m == 0 || m+l > len(s) {
-			return "", false
+		l, m := utf8Len(s[n:])
+		if m == 0 || n+m+l > len(s) {
+			return 0, 0, false
 		}
-		v := s[m : m+l]
-		if p.strict && (m+l >= len(s) || s[m+l] != 0) {
-			return "", false
+		if p.strict && (n+m+l >= len(s) || s[n+m+l] != 0) {
+			return 0, 0, false
 		}
+		return int(off) + n + m, int(off) + n + m + l, true
+	}
+	if len(s) < 2 {
+		return 0, 0, false
+	}
+	l := int(binary.LittleEndian.Uint16(s))
+	h := 2
+	if l&0x8000 != 0 {
+		if len(s) < 4 {
+			return 0, 0, false
+		}
+		l = (l&0x7fff)<<16 | int(binary.LittleEndian.Uint16(s[2:]))
+		h = 4
+	}
+	if h+l*2 > len(s) {
+		return 0, 0, false
+	}
+	if p.strict && (h+l*2+2 > len(s) || s[h+l*2] != 0 || s[h+l*2+1] != 0) {
+		return 0, 0, false
+	}
+	return int(off) + h, int(off) + h + l*2, true
+}
+
+// get returns string i, or ok=false when i or its bytes are out of range.
+func (p *strPool) get(i uint32) (string, bool) {
+	start, end, ok := p.span(i)
+	if !ok {
+		return "", false
+	}
+	v := p.b[start:end]
+	if p.utf8 {
 		if !utf8.Valid(v) {
 			return string([]rune(string(v))), true
 		}
 		return string(v), true
 	}
-	if len(s) < 2 {
-		return "", false
-	}
-	l := int(binary.LittleEndian.Uint16(s))
-	s = s[2:]
-	if l&0x8000 != 0 {
-		if len(s) < 2 {
-			return "", false
-		}
-		l = (l&0x7fff)<<16 | int(binary.LittleEndian.Uint16(s))
-		s = s[2:]
-	}
-	if l*2 > len(s) {
-		return "", false
-	}
-	if p.strict && (l*2+2 > len(s) || s[l*2] != 0 || s[l*2+1] != 0) {
-		return "", false
-	}
-	u := make([]uint16, l)
+	u := make([]uint16, len(v)/2)
 	for k := range u {
-		u[k] = binary.LittleEndian.Uint16(s[2*k:])
+		u[k] = binary.LittleEndian.Uint16(v[2*k:])
 	}
 	return string(utf16.Decode(u)), true
 }
@@ -141,12 +153,20 @@ func utf8Len(s []byte) (int, int) {
 	return int(s[0]&0x7f)<<8 | int(s[1]), 2
 }
 
-// checkAll verifies that every string of the pool lies inside the chunk,
-// which lets stricter decoders read it without allocating by a bad length.
-func (p *strPool) checkAll() error {
+// checkAll verifies that every string of the pool lies inside the chunk and
+// that decoding them all stays within budget bytes, which lets stricter
+// decoders (androidbinary decodes every string up front) read the pool
+// without allocating by a bad length or a pool of aliased huge strings.
+func (p *strPool) checkAll(budget int64) error {
+	var total int64
 	for i := 0; i < p.count; i++ {
-		if _, ok := p.get(uint32(i)); !ok {
+		start, end, ok := p.span(uint32(i))
+		if !ok {
 			return fmt.Errorf("string %d out of range: %w", i, extract.ErrCorrupt)
+		}
+		total += int64(end - start)
+		if total > budget {
+			return fmt.Errorf("strings decode past %d bytes: %w", budget, extract.ErrLimit)
 		}
 	}
 	return nil

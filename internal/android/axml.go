@@ -193,7 +193,7 @@ func checkPools(data []byte, strict bool) error {
 			return err
 		}
 		p.strict = strict
-		return p.checkAll()
+		return p.checkAll(maxStringBudget)
 	})
 }
 

@@ -52,28 +52,27 @@ const (
 	maxBlockPairs  = 4096            // ID-value pairs walked in a signing block
 )
 
-// signingBlockSchemes lists the schemes found in the APK Signing Block that
-// sits just before the central directory.
-func signingBlockSchemes(r io.ReaderAt, size int64) []int {
+// signingBlocks lists the schemes found in the APK Signing Block that sits
+// just before the central directory, with the signer certificates each
+// scheme's block carries (parsed, not verified).
+func signingBlocks(r io.ReaderAt, size int64) (schemes []int, signers []Signer) {
 	cd, ok := centralDirOffset(r, size)
-	if !ok || cd < 32 {
-		return nil
+	if !ok || cd < 32 || cd > size {
+		return nil, nil
 	}
 	var tail [24]byte
 	if _, err := r.ReadAt(tail[:], cd-24); err != nil {
-		return nil
+		return nil, nil
 	}
 	if string(tail[8:]) != "APK Sig Block 42" {
-		return nil
+		return nil, nil
 	}
 	bsize := binary.LittleEndian.Uint64(tail[:8])
 	if bsize < 24 || bsize > uint64(cd-8) {
-		return nil
+		return nil, nil
 	}
-	start := cd - int64(bsize) - 8
-	off := start + 8
+	off := cd - int64(bsize) - 8 + 8
 	end := cd - 24
-	var schemes []int
 	for i := 0; off+12 <= end && i < maxBlockPairs; i++ {
 		var h [12]byte
 		if _, err := r.ReadAt(h[:], off); err != nil {
@@ -83,17 +82,72 @@ func signingBlockSchemes(r io.ReaderAt, size int64) []int {
 		if l < 4 || l > uint64(end-off-8) {
 			break
 		}
+		scheme := 0
 		switch binary.LittleEndian.Uint32(h[8:]) {
 		case blockV2:
-			schemes = append(schemes, 2)
+			scheme = 2
 		case blockV3:
-			schemes = append(schemes, 3)
+			scheme = 3
 		case blockV31:
-			schemes = append(schemes, 31)
+			scheme = 31
+		}
+		if scheme != 0 {
+			schemes = append(schemes, scheme)
+			if l-4 <= uint64(maxSigFile) {
+				v := make([]byte, l-4)
+				if _, err := r.ReadAt(v, off+12); err == nil {
+					for _, c := range blockCerts(v) {
+						signers = append(signers, newSigner(c, scheme))
+					}
+				}
+			}
 		}
 		off += 8 + int64(l)
 	}
-	return schemes
+	return schemes, signers
+}
+
+// lpItems splits a sequence of uint32-length-prefixed items.
+func lpItems(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) >= 4 && len(out) < maxBlockPairs {
+		n := binary.LittleEndian.Uint32(b)
+		if uint64(n) > uint64(len(b)-4) {
+			break
+		}
+		out = append(out, b[4:4+n])
+		b = b[4+n:]
+	}
+	return out
+}
+
+// lpFirst returns the first length-prefixed item of b.
+func lpFirst(b []byte) []byte {
+	if it := lpItems(b); len(it) > 0 {
+		return it[0]
+	}
+	return nil
+}
+
+// blockCerts reads the first certificate of each signer in a v2/v3/v3.1
+// block: signers -> signer -> signed data -> (digests, certificates).
+func blockCerts(v []byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, signer := range lpItems(lpFirst(v)) {
+		sd := lpFirst(signer)
+		items := lpItems(sd)
+		if len(items) < 2 {
+			continue
+		}
+		certs := lpItems(items[1])
+		if len(certs) == 0 {
+			continue
+		}
+		if c, err := x509.ParseCertificate(certs[0]); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // centralDirOffset finds the end of central directory record and returns the
@@ -133,9 +187,10 @@ func isV1SigBlock(name string) bool {
 
 // readSigners fills Signers, Schemes and SignErr.
 func (a *App) readSigners() {
-	for _, s := range signingBlockSchemes(a.r, a.size) {
-		if !slices.Contains(a.Schemes, s) {
-			a.Schemes = append(a.Schemes, s)
+	schemes, blockSigners := signingBlocks(a.r, a.size)
+	for _, sc := range schemes {
+		if !slices.Contains(a.Schemes, sc) {
+			a.Schemes = append(a.Schemes, sc)
 		}
 	}
 	var v1 []Signer
@@ -157,65 +212,55 @@ func (a *App) readSigners() {
 		v1 = append(v1, pkcs7Signers(data)...)
 	}
 	slices.Sort(a.Schemes)
-
-	blockScheme, blockCerts, err := a.verify()
-	a.SignErr = err
-	if blockScheme >= 2 {
-		for _, chain := range blockCerts {
-			if len(chain) > 0 && chain[0] != nil {
-				a.Signers = append(a.Signers, newSigner(chain[0], blockScheme))
-			}
-		}
-	}
-	for _, s := range v1 {
-		if !slices.ContainsFunc(a.Signers, func(o Signer) bool { return o.SHA256 == s.SHA256 && o.Scheme == 1 }) {
+	// Signers by scheme, newest first; the same certificate may appear
+	// once per scheme, which is how mismatched-signer tricks show.
+	slices.SortStableFunc(blockSigners, func(x, y Signer) int { return y.Scheme - x.Scheme })
+	for _, s := range append(blockSigners, v1...) {
+		if !slices.ContainsFunc(a.Signers, func(o Signer) bool { return o.SHA256 == s.SHA256 && o.Scheme == s.Scheme }) {
 			a.Signers = append(a.Signers, s)
 		}
 	}
-	if len(a.Schemes) == 0 && a.SignErr == nil {
-		a.SignErr = fmt.Errorf("android: signature: %w", ErrUnsigned)
-	}
+	a.SignErr = a.verify()
 }
 
 // verify runs apkverifier when the central directory is sound (its own zip
 // reader is used then) and the archive is not hostile by size.
-func (a *App) verify() (scheme int, certs [][]*x509.Certificate, err error) {
+func (a *App) verify() (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("android: verify signature: panic: %v: %w", p, extract.ErrCorrupt)
 		}
 	}()
 	if len(a.Schemes) == 0 {
-		return 0, nil, fmt.Errorf("android: signature: %w", ErrUnsigned)
+		return fmt.Errorf("android: signature: %w", ErrUnsigned)
 	}
 	if !a.cdOK {
-		return 0, nil, fmt.Errorf("android: verify signature: central directory unreadable: %w", extract.ErrCorrupt)
+		return fmt.Errorf("android: verify signature: central directory unreadable: %w", extract.ErrCorrupt)
 	}
 	if a.size > maxVerifyBytes {
-		return 0, nil, fmt.Errorf("android: verify signature: %d bytes, limit %d: %w", a.size, maxVerifyBytes, extract.ErrLimit)
+		return fmt.Errorf("android: verify signature: %d bytes, limit %d: %w", a.size, maxVerifyBytes, extract.ErrLimit)
 	}
 	// JAR signature verification inflates every member: refuse bombs.
 	var total int64
 	for _, e := range a.Entries {
 		total += e.Size
 		if a.lim.MaxRatio > 0 && e.Size > minRatioFloor && float64(e.Size) > a.lim.MaxRatio*float64(max(e.CompressedSize, 1)) {
-			return 0, nil, fmt.Errorf("android: verify signature: member %q ratio over %.0f: %w", e.Name, a.lim.MaxRatio, extract.ErrLimit)
+			return fmt.Errorf("android: verify signature: member %q ratio over %.0f: %w", e.Name, a.lim.MaxRatio, extract.ErrLimit)
 		}
 	}
 	if a.lim.MaxTotalBytes > 0 && total > a.lim.MaxTotalBytes {
-		return 0, nil, fmt.Errorf("android: verify signature: %d decoded bytes: %w", total, extract.ErrLimit)
+		return fmt.Errorf("android: verify signature: %d decoded bytes: %w", total, extract.ErrLimit)
 	}
 	rs := io.NewSectionReader(a.r, 0, a.size)
 	zr, err := apkparser.OpenZipReader(rs)
 	if err != nil {
-		return 0, nil, fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
+		return fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
 	}
 	defer zr.Close()
-	res, verr := apkverifier.VerifyReader(rs, zr)
-	if verr != nil {
-		err = fmt.Errorf("android: verify signature: %v", verr)
+	if _, verr := apkverifier.VerifyReader(rs, zr); verr != nil {
+		return fmt.Errorf("android: verify signature: %v", verr)
 	}
-	return res.SigningSchemeId, res.SignerCerts, err
+	return nil
 }
 
 // pkcs7Signers parses a JAR signature block's certificates without verifying

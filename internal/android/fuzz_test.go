@@ -1,0 +1,102 @@
+package android
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/romscan/romscan/extract"
+)
+
+// manifestSeeds are AXML inputs built in code.
+func manifestSeeds() [][]byte {
+	good := buildAXML(sampleManifest(30))
+	return [][]byte{
+		good,
+		buildAXML(sampleManifest(16)),
+		buildAXML(xElem{name: "manifest", attrs: []xAttr{{name: "package", str: "a"}}}),
+		good[:len(good)/2],
+		patchU32(good, 16, 0xffff),
+	}
+}
+
+// zipSeeds are archives built in code with archive/zip.
+func zipSeeds() [][]byte {
+	man := buildAXML(sampleManifest(30))
+	apk := buildZip(
+		zipMember{name: "AndroidManifest.xml", data: man, method: 8},
+		zipMember{name: "resources.arsc", data: buildTable(), method: 0},
+		zipMember{name: "classes.dex", data: []byte("dex\n035\x00"), method: 8},
+		zipMember{name: "classes.dex", data: []byte("dup"), method: 0},
+		zipMember{name: "lib/x86/liba.so", data: []byte("\x7fELF"), method: 8},
+	)
+	return [][]byte{
+		apk,
+		buildZip(zipMember{name: "META-INF/MANIFEST.MF", data: []byte("Manifest-Version: 1.0\r\n")}, zipMember{name: "META-INF/CERT.RSA", data: []byte{0x30, 0x03, 0x02, 0x01, 0x01}}),
+		buildZip(zipMember{name: "base/manifest/AndroidManifest.xml", data: []byte{0x0a, 0x0b, 0x1a, 0x08, 'm', 'a', 'n', 'i', 'f', 'e', 's', 't'}}),
+		apk[:len(apk)-30],
+	}
+}
+
+// TestWriteFuzzSeeds regenerates testdata/fuzz from the builders when
+// ROMSCAN_WRITE_SEEDS=1.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("ROMSCAN_WRITE_SEEDS") != "1" {
+		t.Skip("set ROMSCAN_WRITE_SEEDS=1 to regenerate testdata/fuzz seeds")
+	}
+	write := func(name string, seeds [][]byte) {
+		dir := filepath.Join("testdata", "fuzz", name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range seeds {
+			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%d", i)), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write("FuzzManifest", manifestSeeds())
+	write("FuzzOpen", zipSeeds())
+}
+
+func FuzzManifest(f *testing.F) {
+	for _, s := range manifestSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := DecodeManifest(bytes.NewReader(b), int64(len(b)))
+		if err == nil && m == nil {
+			t.Fatal("nil manifest without error")
+		}
+		if _, err := decodeProtoManifest(b); err == nil {
+			_ = err
+		}
+		if tb, err := parseTable(b); err == nil {
+			tb.resolve(0x7f010000)
+		}
+	})
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, s := range zipSeeds() {
+		f.Add(s)
+	}
+	lim := extract.DefaultLimits()
+	lim.MaxEntries = 1000
+	lim.MaxFileSize = 4 * extract.MiB
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := Open(context.Background(), bytes.NewReader(b), int64(len(b)), lim)
+		if err != nil {
+			return
+		}
+		for i := range a.Entries {
+			a.OpenEntry(i, extract.MiB)
+		}
+		a.ResolveString("@0x7f010000")
+		a.Close()
+	})
+}
