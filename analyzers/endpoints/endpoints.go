@@ -71,6 +71,11 @@ func (c *collector) add(ep Endpoint, ev finding.Evidence, inCode bool) {
 	}
 	x.n++
 	x.inCode = x.inCode || inCode
+	for _, e := range x.ev {
+		if e.Location == ev.Location && e.Class == ev.Class && e.Method == ev.Method && e.Note == ev.Note {
+			return // the same place twice (a string used twice in one method)
+		}
+	}
 	if len(x.ev) < maxEvidence {
 		ev.String = ep.Value
 		x.ev = append(x.ev, ev)

@@ -93,7 +93,7 @@ func (w *Walker) Walk(ctx context.Context, inputs []string) error {
 		}
 		if st.IsDir() {
 			c := &dirContainer{root: in, base: filepath.Base(filepath.Clean(in))}
-			if err := w.walkContainer(ctx, c, nil, 0); err != nil {
+			if err := w.walkContainer(ctx, c, nil, 0, nil); err != nil {
 				return err
 			}
 			continue
@@ -103,8 +103,7 @@ func (w *Walker) Walk(ctx context.Context, inputs []string) error {
 			w.fail(extract.Location{filepath.Base(in)}, err)
 			continue
 		}
-		r := &refs{release: func() { f.Close() }}
-		r.inc()
+		r := newRefs(nil, func() { f.Close() })
 		err = w.visitFile(ctx, f, st.Size(), extract.Location{filepath.Base(in)}, 0, r)
 		r.dec()
 		if err != nil {
@@ -114,16 +113,36 @@ func (w *Walker) Walk(ctx context.Context, inputs []string) error {
 	return nil
 }
 
-// refs counts the users of a member's bytes, releasing them at zero.
+// refs counts the users of some bytes (an opened file, a decoded member,
+// a container), releasing them at zero. A node holds its parent: a file
+// inside an image keeps the image, and the file holding it, open until the
+// last leaf read from it is done.
 type refs struct {
 	n       atomic.Int64
 	release func()
+	parent  *refs
+}
+
+// newRefs returns a node with one reference, held by the caller.
+func newRefs(parent *refs, release func()) *refs {
+	if parent != nil {
+		parent.inc()
+	}
+	r := &refs{release: release, parent: parent}
+	r.n.Store(1)
+	return r
 }
 
 func (r *refs) inc() { r.n.Add(1) }
 func (r *refs) dec() {
-	if r.n.Add(-1) == 0 && r.release != nil {
+	if r.n.Add(-1) != 0 {
+		return
+	}
+	if r.release != nil {
 		r.release()
+	}
+	if r.parent != nil {
+		r.parent.dec()
 	}
 }
 
@@ -148,7 +167,7 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 		// nested archives and code outside the usual places.
 		if depth+1 <= w.Limits.MaxDepth {
 			if c, err := openZip(ctx, src, w.env(), true); err == nil {
-				if err := w.walkContainer(ctx, c, loc, depth+1); err != nil {
+				if err := w.walkContainer(ctx, c, loc, depth+1, r); err != nil {
 					return err
 				}
 			}
@@ -177,7 +196,7 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 		if w.OnContainer != nil {
 			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size})
 		}
-		return w.walkContainer(ctx, c, loc, depth+1)
+		return w.walkContainer(ctx, c, loc, depth+1, r)
 	}
 	w.emit(src, kind, r)
 	return nil
@@ -193,8 +212,10 @@ func (w *Walker) emit(src Source, kind Kind, r *refs) {
 
 // walkContainer lists a container's members, pairs block-OTA files, and
 // visits each member.
-func (w *Walker) walkContainer(ctx context.Context, c Container, loc extract.Location, depth int) error {
-	defer c.Close()
+func (w *Walker) walkContainer(ctx context.Context, c Container, loc extract.Location, depth int, parent *refs) error {
+	// The container stays open until its last leaf is done.
+	cref := newRefs(parent, func() { c.Close() })
+	defer cref.dec()
 	var members []Member
 	err := c.Members(ctx, func(m Member) error {
 		if w.Limits.MaxEntries > 0 && len(members) >= w.Limits.MaxEntries {
@@ -235,8 +256,7 @@ func (w *Walker) walkContainer(ctx context.Context, c Container, loc extract.Loc
 		if s, ok := ra.(sizedReaderAt); ok {
 			size = s.Size()
 		}
-		r := &refs{release: release}
-		r.inc()
+		r := newRefs(cref, release)
 		err = w.visitFile(ctx, ra, size, mloc, depth, r)
 		r.dec()
 		if err != nil {
