@@ -215,4 +215,3 @@ func streamFor(name string) (streamFormat, bool) {
 	}
 	return streamFormat{}, false
 }
-
