@@ -31,6 +31,26 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 			platformCert = res.signer
 		}
 	}
+	// Pre-optimised code joins the app it was built from.
+	apps := map[string]*result{}
+	for _, res := range results {
+		if res.app != nil {
+			apps[res.loc] = res
+		}
+	}
+	for _, res := range results {
+		if res.linkTo == "" {
+			continue
+		}
+		if app := apps[res.linkTo]; app != nil {
+			for i := range res.findings {
+				res.findings[i].Package = app.app.Package
+			}
+			app.findings = append(app.findings, res.findings...)
+			res.findings = nil
+			app.app.Flags = append(app.app.Flags, "preoptimized")
+		}
+	}
 	props := map[string]map[string]string{}
 	for _, res := range results {
 		r.Errors = append(r.Errors, res.errs...)
@@ -46,7 +66,7 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 			continue
 		}
 		a := res.app
-		flags := append([]string{}, res.flags...)
+		flags := append(append([]string{}, res.flags...), a.Flags...)
 		if platformCert != "" && res.signer == platformCert && a.Package != "android" {
 			flags = append(flags, "platform-signed")
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/extract/oat"
+	"github.com/romscan/romscan/extract/vdex"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
 	"github.com/romscan/romscan/internal/android"
@@ -66,6 +69,9 @@ type result struct {
 	props    map[string]string // build.prop content
 	flags    []string
 	signer   string
+	// linkTo is the location of the APK that pre-optimised code (VDEX,
+	// ODEX) belongs to, so its findings join that app.
+	linkTo string
 }
 
 // Run scans cfg.Inputs and returns the report. Per-file problems are in the
@@ -217,6 +223,25 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 			return res
 		}
 		t.App = &analyzers.App{Dex: []*analyzers.Dex{{Name: leaf.Name, Loc: leaf.Loc, File: f}}}
+	case walk.KindVDEX, walk.KindOAT:
+		dexes, err := preoptDex(leaf)
+		if err != nil {
+			fail(loc, err)
+		}
+		if len(dexes) == 0 {
+			return res
+		}
+		t.App = &analyzers.App{}
+		for i, d := range dexes {
+			name := dexName(i)
+			f, err := dex.Open(d.r, d.size)
+			if err != nil {
+				fail(loc+"!"+name, err)
+				continue
+			}
+			t.App.Dex = append(t.App.Dex, &analyzers.Dex{Name: name, Loc: leaf.Loc.Append(name), File: f})
+		}
+		res.linkTo = linkedAPK(leaf.Loc)
 	case walk.KindText:
 		if isBuildProp(leaf.Name) {
 			res.props = readProps(leaf.R, leaf.Size)
@@ -238,6 +263,64 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 		}
 	}
 	return res
+}
+
+type dexBytes struct {
+	r    io.ReaderAt
+	size int64
+}
+
+// preoptDex finds the DEX files inside a VDEX or an OAT/ODEX file.
+func preoptDex(leaf *walk.Leaf) ([]dexBytes, error) {
+	var out []dexBytes
+	if leaf.Kind == walk.KindVDEX {
+		vf, err := vdex.Open(leaf.R, leaf.Size)
+		if err != nil {
+			return nil, err
+		}
+		var errs []error
+		for i, s := range vf.Dex() {
+			if s.Compact {
+				errs = append(errs, fmt.Errorf("vdex %s: dex %d is compact dex: %w", vf.Version(), i, extract.ErrUnsupported))
+				continue
+			}
+			out = append(out, dexBytes{vf.DexReader(i), s.Size})
+		}
+		return out, errors.Join(errs...)
+	}
+	of, err := oat.Open(leaf.R, leaf.Size)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range of.Dex() {
+		out = append(out, dexBytes{of.DexReader(i), s.Size})
+	}
+	return out, nil
+}
+
+func dexName(i int) string {
+	if i == 0 {
+		return "classes.dex"
+	}
+	return fmt.Sprintf("classes%d.dex", i+1)
+}
+
+// linkedAPK maps ".../Foo/oat/<arch>/Foo.vdex" to ".../Foo/Foo.apk", the app
+// the pre-optimised code was built from.
+func linkedAPK(loc extract.Location) string {
+	if len(loc) == 0 {
+		return ""
+	}
+	last := loc[len(loc)-1]
+	dir, file := pathpkg.Split(last)
+	parts := strings.Split(strings.TrimSuffix(dir, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-2] != "oat" {
+		return ""
+	}
+	appDir := strings.Join(parts[:len(parts)-2], "/")
+	base := strings.TrimSuffix(file, pathpkg.Ext(file))
+	out := append(extract.Location{}, loc[:len(loc)-1]...)
+	return append(out, appDir+"/"+base+".apk").String()
 }
 
 func runAnalyzer(ctx context.Context, a analyzers.Analyzer, t *analyzers.Target) (fs []finding.Finding, err error) {

@@ -137,6 +137,7 @@ type EndpointFilter struct {
 	IgnoreHosts        []string `yaml:"ignore_hosts"`
 	IgnoreHostSuffixes []string `yaml:"ignore_host_suffixes"`
 	IgnoreURLPrefixes  []string `yaml:"ignore_url_prefixes"`
+	IgnoreURLContains  []string `yaml:"ignore_url_contains"`
 	IgnoreIPs          []string `yaml:"ignore_ips"`
 	Examples           struct {
 		Endpoint []string `yaml:"endpoint"`
@@ -172,6 +173,11 @@ func (f *EndpointFilter) IgnoreHost(host string) bool {
 func (f *EndpointFilter) IgnoreURL(u string) bool {
 	for _, p := range f.IgnoreURLPrefixes {
 		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	for _, p := range f.IgnoreURLContains {
+		if strings.Contains(u, p) {
 			return true
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/extract/elfstr"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
 )
@@ -25,6 +26,7 @@ const (
 	maxEvidence   = 5
 	maxTextMember = 4 * extract.MiB // assets and config files read for endpoints
 	maxLine       = 64 * 1024       // longer lines are cut, never buffered whole
+	maxNativeLib  = 256 * extract.MiB
 )
 
 // Analyzer is the endpoints analyzer.
@@ -41,7 +43,7 @@ func (*Analyzer) Version() string { return "1" }
 
 // Kinds lists what carries endpoints.
 func (*Analyzer) Kinds() []walk.Kind {
-	return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT, walk.KindText}
+	return []walk.Kind{walk.KindAPK, walk.KindDEX, walk.KindVDEX, walk.KindOAT, walk.KindText, walk.KindELF}
 }
 
 // collector gathers endpoints of one target, deduplicated by value.
@@ -96,6 +98,21 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 			if err := c.apkMembers(ctx); err != nil {
 				errs = append(errs, err)
 			}
+			for _, lib := range t.App.APK.NativeLibs {
+				r, size, err := t.App.APK.OpenMember(lib, maxNativeLib)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("endpoints: read %s: %w", lib, err))
+					continue
+				}
+				if err := c.native(ctx, r, size, t.Loc.Append(lib).String()); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	if t.Kind == walk.KindELF {
+		if err := c.native(ctx, t.R, t.Size, t.Loc.String()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if t.Kind == walk.KindText {
@@ -142,6 +159,27 @@ func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 		}
 	}
 	return ierr
+}
+
+// native reads the data-section strings of an ELF library or executable.
+func (c *collector) native(ctx context.Context, r io.ReaderAt, size int64, loc string) error {
+	lib, err := elfstr.Open(r, size)
+	if err != nil {
+		return fmt.Errorf("endpoints: %s: %w", loc, err)
+	}
+	return lib.Strings(ctx, 6, func(s string, off int64, section string) error {
+		if !maybeEndpoint(s) && !strings.Contains(s, "://") {
+			return nil
+		}
+		eps := FindInString(s, true)
+		if len(eps) == 0 {
+			eps = FindInString(s, false)
+		}
+		for _, ep := range eps {
+			c.add(ep, finding.Evidence{Location: loc, Offset: off, Note: "native string in " + section}, true)
+		}
+		return nil
+	})
 }
 
 // maybeEndpoint is a cheap filter before the regular expressions.
