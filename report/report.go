@@ -87,6 +87,12 @@ type App struct {
 	Error        string   `json:"error,omitempty"`
 }
 
+// SignerCluster is a signing certificate and the apps signed with it.
+type SignerCluster struct {
+	SHA256   string   `json:"sha256"`
+	Packages []string `json:"packages"`
+}
+
 // FileError is a file that could not be read, and why. The scan went on.
 type FileError struct {
 	Location string `json:"location"`
@@ -118,6 +124,7 @@ type Report struct {
 	Inputs        []Input           `json:"inputs"`
 	Device        *Device           `json:"device,omitempty"`
 	Containers    []Container       `json:"containers,omitempty"`
+	Signers       []SignerCluster   `json:"signer_clusters,omitempty"`
 	Apps          []App             `json:"apps"`
 	Findings      []finding.Finding `json:"findings"`
 	Errors        []FileError       `json:"errors"`

@@ -52,11 +52,30 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 		}
 	}
 	props := map[string]map[string]string{}
+	g := grants{privileged: map[string][]string{}, defaults: map[string][]string{}}
+	var appResults []*result
 	for _, res := range results {
-		r.Errors = append(r.Errors, res.errs...)
 		if res.props != nil {
 			props[res.loc] = res.props
 		}
+		for pkg, perms := range res.grants {
+			if res.grantDef {
+				g.defaults[pkg] = append(g.defaults[pkg], perms...)
+			} else {
+				g.privileged[pkg] = append(g.privileged[pkg], perms...)
+			}
+		}
+		if res.app != nil {
+			appResults = append(appResults, res)
+		}
+	}
+	r.Device = device(props)
+	r.Findings = append(r.Findings, contextFindings(sigs, g, appResults, r.Device, platformCert)...)
+	for i := range r.Findings {
+		r.Findings[i].ComputeFingerprint()
+	}
+	for _, res := range results {
+		r.Errors = append(r.Errors, res.errs...)
 		for i := range res.findings {
 			f := &res.findings[i]
 			f.ComputeFingerprint()
@@ -82,7 +101,7 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 		a.Score = report.ScoreApp(res.findings, flags, sigs.Weights)
 		r.Apps = append(r.Apps, *a)
 	}
-	r.Device = device(props)
+	r.Signers = signerClusters(r.Apps)
 	return r
 }
 

@@ -67,6 +67,8 @@ type result struct {
 	findings []finding.Finding
 	errs     []report.FileError
 	props    map[string]string // build.prop content
+	grants   map[string][]string
+	grantDef bool // grants are default runtime grants (else privileged)
 	flags    []string
 	signer   string
 	// linkTo is the location of the APK that pre-optimised code (VDEX,
@@ -245,6 +247,13 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 	case walk.KindText:
 		if isBuildProp(leaf.Name) {
 			res.props = readProps(leaf.R, leaf.Size)
+		}
+		if priv, def := isGrantFile(loc); priv || def {
+			g, err := parseGrants(leaf.R, leaf.Size)
+			if err != nil {
+				fail(loc, err)
+			}
+			res.grants, res.grantDef = g, def
 		}
 	}
 	t.Flags = res.flags
