@@ -259,15 +259,13 @@ rom_ext4() {
 		((try < 5)) || { cat "$work/mke2fs.log" >&2; die "mke2fs failed for rom-$v"; }
 		blocks=$((blocks * 3 / 2))
 	done
-	# ctime cannot be set from outside; overwrite it (and atime) in every inode with debugfs.
-	{
-		echo "set_inode_field / ctime @$SOURCE_DATE_EPOCH"
-		echo "set_inode_field / atime @$SOURCE_DATE_EPOCH"
-		(cd "$sys" && find . -mindepth 1 | sed 's|^\.||' | sort) | while IFS= read -r p; do
-			echo "set_inode_field $p ctime @$SOURCE_DATE_EPOCH"
-			echo "set_inode_field $p atime @$SOURCE_DATE_EPOCH"
-		done
-	} >"$work/debugfs.cmds"
+	# ctime cannot be set from outside, and -d copies the builder's uid/gid: overwrite them in every inode.
+	(cd "$sys" && find . | sed 's|^\.$|/|; s|^\.||' | sort) | while IFS= read -r p; do
+		echo "set_inode_field $p ctime @$SOURCE_DATE_EPOCH"
+		echo "set_inode_field $p atime @$SOURCE_DATE_EPOCH"
+		echo "set_inode_field $p uid 0"
+		echo "set_inode_field $p gid 0"
+	done >"$work/debugfs.cmds"
 	run "$work/debugfs.log" debugfs -w -f "$work/debugfs.cmds" "$img"
 	grep -q 'set_inode_field: ' "$work/debugfs.log" && { cat "$work/debugfs.log" >&2; die "debugfs failed for rom-$v"; }
 	touch -d "@$SOURCE_DATE_EPOCH" "$img"
