@@ -3,8 +3,8 @@
  *
  * It only has to carry endpoint strings in .rodata for a scanner to find, and export JNI-named symbols that the
  * Java side (com.example.nativeurl.Beacon) declares as native methods. It is a stand-in, never run: a real JNI
- * method would take a JNIEnv* and return a jstring made with NewStringUTF; that needs jni.h, which plain gcc
- * on Debian does not ship, so plain pointers are used instead.
+ * method would take a JNIEnv* and return a jstring made with NewStringUTF. Plain pointers keep the build free of
+ * JDK or NDK headers.
  */
 
 static const char config_url[] = "http://sdkconfig.ad.intl.xiaomi.com/api";
