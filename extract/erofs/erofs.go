@@ -653,3 +653,13 @@ func containsNid(chain []uint64, nid uint64) bool {
 	}
 	return false
 }
+
+// Interfaces the package promises.
+var (
+	_ fs.FS                = (*FS)(nil)
+	_ fs.ReadDirFS         = (*FS)(nil)
+	_ fs.StatFS            = (*FS)(nil)
+	_ extract.ReaderAtFile = (*file)(nil)
+	_ io.Seeker            = (*file)(nil)
+	_ fs.ReadDirFile       = (*dir)(nil)
+)

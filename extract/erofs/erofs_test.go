@@ -238,11 +238,19 @@ func TestMkfsImages(t *testing.T) {
 	files := genTree(t, src, 3<<20)
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
+			if testing.Short() && v.name != "plain" && v.name != "lz4" && v.name != "lz4hc-ztailpacking" {
+				t.Skip("short mode: three variants only")
+			}
 			img := filepath.Join(t.TempDir(), "img")
 			mkfs(t, img, src, v.args...)
 			fsys := openImage(t, img)
 			compareTree(t, fsys, src, files)
 			checkRandomReads(t, fsys, files["large/big.bin"], "large/big.bin")
+			if v.name == "lz4hc-ztailpacking" {
+				if err := fstest.TestFS(fsys, "text/lorem.txt", "comp/c300001.txt", "a/b/c/d/e/deep.txt"); err != nil {
+					t.Errorf("fstest: %v", err)
+				}
+			}
 			if fsck, err := exec.LookPath("fsck.erofs"); err == nil {
 				out := filepath.Join(t.TempDir(), "x")
 				if b, err := exec.Command(fsck, "--extract="+out, img).CombinedOutput(); err != nil {

@@ -544,3 +544,9 @@ func (p *PartitionReader) ReadAt(b []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+// Interfaces the package promises.
+var (
+	_ io.ReaderAt = (*PartitionReader)(nil)
+	_ io.ReaderAt = (*MultiReaderAt)(nil)
+)

@@ -1,0 +1,256 @@
+package erofs
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/romscan/romscan/extract"
+)
+
+// smallImage builds a tiny image with mkfs.erofs (skipping when absent).
+func smallImage(t testing.TB, args ...string) []byte {
+	t.Helper()
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "d/e"), 0o755)
+	os.WriteFile(filepath.Join(src, "d/e/f.txt"), bytes.Repeat([]byte("hello erofs "), 700), 0o644)
+	os.WriteFile(filepath.Join(src, "small"), []byte("tiny\n"), 0o644)
+	os.Symlink("d/e/f.txt", filepath.Join(src, "link"))
+	img := filepath.Join(t.TempDir(), "img")
+	mkfs(t, img, src, args...)
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// exercise opens b and reads everything, bounded; it must never panic.
+func exercise(b []byte) (entries int, err error) {
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	var firstErr error
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return nil
+		}
+		entries++
+		if entries > 5000 {
+			return fs.SkipAll
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fsys.ReadLink(p)
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return nil
+		}
+		if _, err := io.Copy(io.Discard, io.LimitReader(f, 1<<20)); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if ra, ok := f.(io.ReaderAt); ok {
+			buf := make([]byte, 100)
+			ra.ReadAt(buf, 5000)
+		}
+		f.Close()
+		return nil
+	})
+	return entries, firstErr
+}
+
+func TestHostileFlips(t *testing.T) {
+	for _, args := range [][]string{nil, {"-zlz4hc", "-Eztailpacking"}, {"-zlz4", "-Elegacy-compress"}, {"--chunksize=4096"}} {
+		good := smallImage(t, args...)
+		if n, err := exercise(good); err != nil || n < 6 {
+			t.Fatalf("%v: clean image: %d entries, %v", args, n, err)
+		}
+		r := rand.New(rand.NewPCG(9, 9))
+		for range 300 {
+			b := bytes.Clone(good)
+			for range 1 + r.IntN(8) {
+				i := r.IntN(len(b))
+				if r.IntN(2) == 0 {
+					i = 1024 + r.IntN(min(len(b)-1024, 8192)) // metadata area
+				}
+				b[i] = byte(r.Uint32())
+			}
+			exercise(b) // must not panic or hang
+		}
+	}
+}
+
+func TestHostileCases(t *testing.T) {
+	good := smallImage(t)
+	fsys, err := Open(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := fsys.inode(fsys.sb.RootNid)
+	fi, _ := fsys.Stat("d")
+	dNid := fi.Sys().(*Stat).Nid
+	dIno, _ := fsys.inode(dNid)
+	le := binary.LittleEndian
+	// Offset of directory d's data (its dirents), for the cycle case.
+	dr, _ := fsys.flatReader(dIno)
+	dirOff := dr.start
+	if dIno.layout == layoutFlatInline && dr.inBlock == 0 {
+		dirOff = dr.inline
+	}
+
+	tests := []struct {
+		name    string
+		edit    func(b []byte)
+		openErr error
+	}{
+		{"truncated", func(b []byte) {}, extract.ErrNotFormat},
+		{"block-size-64k+", func(b []byte) { b[1024+12] = 17 }, extract.ErrUnsupported},
+		{"unknown-incompat", func(b []byte) { le.PutUint32(b[1024+80:], 1<<20) }, extract.ErrUnsupported},
+		{"root-nid-past-end", func(b []byte) { le.PutUint16(b[1024+14:], 0xffff) }, extract.ErrCorrupt},
+		{"meta-past-end", func(b []byte) { le.PutUint32(b[1024+40:], 1<<30) }, extract.ErrCorrupt},
+		{"root-not-dir", func(b []byte) { le.PutUint16(b[root.loc+4:], 0o100644) }, extract.ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := bytes.Clone(good)
+			tt.edit(b)
+			if tt.name == "truncated" {
+				b = b[:1100]
+			}
+			_, err := Open(bytes.NewReader(b), int64(len(b)))
+			if !errors.Is(err, tt.openErr) {
+				t.Errorf("Open = %v, want %v", err, tt.openErr)
+			}
+		})
+	}
+
+	t.Run("directory-cycle", func(t *testing.T) {
+		// Point every entry of d (e, and the . and .. entries) at the root:
+		// a walk must still end.
+		b := bytes.Clone(good)
+		first := int(le.Uint16(b[dirOff+8:]))
+		for i := 0; i < first/direntSize; i++ {
+			le.PutUint64(b[dirOff+int64(i)*direntSize:], fsys.sb.RootNid)
+		}
+		n, _ := exercise(b)
+		if n == 0 || n > 5000 {
+			t.Errorf("walk over a cycle visited %d entries", n)
+		}
+	})
+	t.Run("bad-dirent-nameoff", func(t *testing.T) {
+		b := bytes.Clone(good)
+		le.PutUint16(b[dirOff+8:], 7)
+		f2, err := Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f2.ReadDir("d"); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("ReadDir = %v, want ErrCorrupt", err)
+		}
+	})
+	t.Run("file-size-past-image", func(t *testing.T) {
+		b := bytes.Clone(good)
+		fi, _ := fsys.Stat("d/e/f.txt")
+		ino, _ := fsys.inode(fi.Sys().(*Stat).Nid)
+		if ino.format&1 == 0 {
+			le.PutUint32(b[ino.loc+8:], 0xfffffff0)
+		} else {
+			le.PutUint64(b[ino.loc+8:], 1<<40)
+		}
+		f2, err := Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f2.Open("d/e/f.txt"); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("Open = %v, want ErrCorrupt", err)
+		}
+	})
+}
+
+func TestDecompressAlgorithms(t *testing.T) {
+	want := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog; "), 300)
+
+	t.Run("microlzma", func(t *testing.T) {
+		var buf bytes.Buffer
+		w, err := lzma.WriterConfig{Size: int64(len(want)), EOSMarker: false, DictCap: 1 << 16}.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(want)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		classic := buf.Bytes()
+		// A .lzma stream: 13-byte header, then the range coder's first byte
+		// (always 0). MicroLZMA puts the inverted properties byte there.
+		if classic[13] != 0 {
+			t.Fatalf("range coder starts with %#x", classic[13])
+		}
+		micro := append([]byte{^classic[0]}, classic[14:]...)
+		padded := append(make([]byte, 4096-len(micro)%4096), micro...) // 0padding
+		got, err := decompress(algLZMA, padded, int64(len(want)), int64(len(want)), true)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("microlzma: %d bytes, %v", len(got), err)
+		}
+	})
+	t.Run("deflate", func(t *testing.T) {
+		var buf bytes.Buffer
+		w, _ := flate.NewWriter(&buf, 9)
+		w.Write(want)
+		w.Close()
+		got, err := decompress(algDeflate, buf.Bytes(), int64(len(want)), int64(len(want)), true)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("deflate: %d bytes, %v", len(got), err)
+		}
+		// A bomb: the stream decodes to more than the extent, only llen is made.
+		got, err = decompress(algDeflate, buf.Bytes(), 100, 100, true)
+		if err != nil || !bytes.Equal(got, want[:100]) {
+			t.Errorf("deflate bounded: %d bytes, %v", len(got), err)
+		}
+	})
+	t.Run("lz4-bad", func(t *testing.T) {
+		if _, err := decompress(algLZ4, []byte{0xf0, 1, 2}, 4096, 4096, true); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("lz4 garbage: %v", err)
+		}
+		if _, err := lz4Partial([]byte{0x1f, 'a', 1, 0, 255, 255, 255, 255}, 1<<20); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("lz4 partial truncated: %v", err)
+		}
+	})
+	t.Run("unsupported", func(t *testing.T) {
+		for _, alg := range []uint8{algZstd, 9} {
+			if _, err := decompress(alg, []byte{1}, 10, 10, true); !errors.Is(err, extract.ErrUnsupported) {
+				t.Errorf("alg %d: %v", alg, err)
+			}
+		}
+	})
+}
+
+func FuzzEROFS(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/fuzz/FuzzEROFS/*")
+	if len(seeds) == 0 {
+		f.Add(smallImage(f))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		exercise(b)
+	})
+}
