@@ -862,3 +862,24 @@ func FuzzExt4(f *testing.F) {
 		})
 	})
 }
+
+// TestConcurrent reads one FS from several goroutines (run with -race).
+func TestConcurrent(t *testing.T) {
+	need(t, "mke2fs")
+	src := buildTree(t, 50, true)
+	fsys := openImage(t, mkfs(t, src, 32*1024, "-t", "ext4", "-b", "1024"))
+	want := fsTree(t, fsys, true)
+	done := make(chan map[string]entry)
+	for range 4 {
+		go func() {
+			fresh, _ := Open(fsys.r, fsys.size)
+			done <- fsTree(t, fresh, true)
+		}()
+		go func() { done <- fsTree(t, fsys, true) }()
+	}
+	for range 8 {
+		if d := cmp.Diff(want, <-done); d != "" {
+			t.Errorf("concurrent walk differs:\n%s", d)
+		}
+	}
+}
