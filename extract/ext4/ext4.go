@@ -41,11 +41,14 @@ const (
 	// cacheBlocks bounds the metadata block cache.
 	cacheBlocks = 512
 	// maxExtents bounds the extents of one file (its in-memory map).
-	maxExtents = 1 << 21
+	maxExtents = 1 << 18
 	// maxMapNodes bounds the extent-tree or indirect blocks read to map one file.
-	maxMapNodes = 1 << 17
+	maxMapNodes = 1 << 14
 	// maxDirCache bounds the directory entries kept in the listing cache.
 	maxDirCache = 1 << 18
+	// maxDirSize bounds the size of one directory (a directory of empty
+	// blocks is otherwise a cheap way to burn CPU).
+	maxDirSize = 512 * extract.MiB
 	// maxPathDepth bounds the components of a path (hard-linked directory
 	// chains are otherwise endless).
 	maxPathDepth = 256

@@ -40,7 +40,9 @@ func (f *FS) parseDirents(dir uint32, buf []byte, base int64, out *[]dirent) err
 				return fmt.Errorf("ext4: directory inode %d: entry at byte %d: name of %d bytes in a %d-byte record: %w", dir, base+int64(pos), nameLen, recLen, extract.ErrCorrupt)
 			}
 			name := string(buf[pos+8 : pos+8+nameLen])
-			if name != "." && name != ".." {
+			// A name with a slash or NUL cannot be addressed by an fs path;
+			// drop it rather than let it alias another path.
+			if name != "." && name != ".." && !strings.ContainsAny(name, "/\x00") {
 				if len(*out) >= f.lim.MaxEntries {
 					return fmt.Errorf("ext4: directory inode %d: more than %d entries: %w", dir, f.lim.MaxEntries, extract.ErrLimit)
 				}
@@ -79,6 +81,9 @@ func (f *FS) readDir(in *Inode) ([]dirent, error) {
 			}
 		}
 	} else {
+		if in.Size > maxDirSize {
+			return nil, fmt.Errorf("ext4: directory inode %d of %d bytes: %w", in.Number, in.Size, extract.ErrLimit)
+		}
 		buf := make([]byte, f.bs)
 		for off := int64(0); off < in.Size; off += f.bs {
 			n, err := r.ReadAt(buf, off)

@@ -239,7 +239,9 @@ func (f *FS) mapIndirect(in *Inode) (*fileMap, error) {
 	m := &fileMap{}
 	nblocks := (in.Size + f.bs - 1) / f.bs
 	per := f.bs / 4
-	budget := maxMapNodes
+	// A file of nblocks needs about nblocks/per indirect blocks; a hostile
+	// tree that revisits blocks may not read more than that.
+	budget := int(min(int64(maxMapNodes), nblocks/per+nblocks/(per*per)+4))
 	add := func(logical, phys int64) error {
 		if n := len(m.extents); n > 0 {
 			p := &m.extents[n-1]
@@ -265,7 +267,7 @@ func (f *FS) mapIndirect(in *Inode) (*fileMap, error) {
 			return add(start, blk)
 		}
 		if budget--; budget < 0 {
-			return fmt.Errorf("ext4: inode %d: more than %d indirect blocks: %w", in.Number, maxMapNodes, extract.ErrLimit)
+			return fmt.Errorf("ext4: inode %d: too many indirect blocks for %d data blocks: %w", in.Number, nblocks, extract.ErrCorrupt)
 		}
 		b, err := f.block(blk)
 		if err != nil {
