@@ -94,7 +94,7 @@ func (f *File) Class(i int) (*Class, error) {
 			return nil, fmt.Errorf("dex: class %d (%s) source file: %w", i, c.Name, err)
 		}
 	}
-	if c.Interfaces, err = f.typeList(d.interfaces, "class "+c.Name+" interfaces"); err != nil {
+	if c.Interfaces, err = f.typeList(d.interfaces, "interfaces of class_def", uint32(i)); err != nil {
 		return nil, err
 	}
 	if d.data == 0 {

@@ -82,16 +82,9 @@ type File struct {
 	strCache      []string
 	strCacheBytes int64
 	typeCache     []string
-	protoCache    []protoEntry
+	protoCache    []string // method descriptors
 	methodCache   []MethodRef
 	fieldCache    []FieldRef
-}
-
-type protoEntry struct {
-	ok     bool
-	proto  Proto
-	desc   string
-	params int
 }
 
 // IsCompact reports whether head starts with the CompactDex magic ("cdex").
