@@ -116,7 +116,7 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string id %d: %w", i, err)
 	}
-	off := int64(doff)
+	off := f.dataBase + int64(doff)
 	if off < headerSize || off >= f.src.limit {
 		return 0, nil, fmt.Errorf("dex: string %d data offset %#x out of bounds: %w", i, off, extract.ErrCorrupt)
 	}
@@ -244,18 +244,19 @@ func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) erro
 	if off == 0 {
 		return nil
 	}
-	if off%4 != 0 || int64(off) < headerSize {
+	at := f.dataBase + int64(off)
+	if at%4 != 0 || at < headerSize {
 		return fmt.Errorf("dex: %s %d type list offset %#x misaligned: %w", what, n, off, extract.ErrCorrupt)
 	}
-	size, err := f.src.u32(int64(off))
+	size, err := f.src.u32(at)
 	if err != nil {
 		return fmt.Errorf("dex: %s %d type list: %w", what, n, err)
 	}
-	if size > 0xffff || int64(off)+4+2*int64(size) > f.src.limit {
+	if size > 0xffff || at+4+2*int64(size) > f.src.limit {
 		return fmt.Errorf("dex: %s %d type list of %d entries at %#x out of bounds: %w", what, n, size, off, extract.ErrCorrupt)
 	}
 	for k := range int64(size) {
-		ti, err := f.src.u16(int64(off) + 4 + 2*k)
+		ti, err := f.src.u16(at + 4 + 2*k)
 		if err != nil {
 			return fmt.Errorf("dex: %s %d type list: %w", what, n, err)
 		}
