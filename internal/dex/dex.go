@@ -36,19 +36,19 @@ const (
 )
 
 const (
-	headerSize    = 0x70
-	headerSize41  = 0x78
+	headerSize   = 0x70
+	headerSize41 = 0x78
 	// compactHeaderSize is the CompactDex header: the standard one plus
 	// feature flags, debug info table and owned data range.
 	compactHeaderSize = 0x88
-	endianTag     = 0x12345678
-	revEndianTag  = 0x78563412
-	classDefSize  = 32
-	protoIDSize   = 12
-	fieldIDSize   = 8
-	methodIDSize  = 8
-	mapItemSize   = 12
-	methodHdlSize = 8
+	endianTag         = 0x12345678
+	revEndianTag      = 0x78563412
+	classDefSize      = 32
+	protoIDSize       = 12
+	fieldIDSize       = 8
+	methodIDSize      = 8
+	mapItemSize       = 12
+	methodHdlSize     = 8
 )
 
 // Map item types (dex-format "type codes").
@@ -73,10 +73,10 @@ type section struct {
 
 // File is an opened DEX file.
 type File struct {
-	mu      sync.Mutex
-	src     source
-	version int
-	compact bool  // CompactDex ("cdex001"), as embedded in VDEX files
+	mu       sync.Mutex
+	src      source
+	version  int
+	compact  bool  // CompactDex ("cdex001"), as embedded in VDEX files
 	dataBase int64 // what data offsets are relative to: 0, or data_off in CompactDex
 
 	strings, types, protos, fields, methods, classDefs section
