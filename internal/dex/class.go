@@ -94,7 +94,7 @@ func (f *File) Class(i int) (*Class, error) {
 			return nil, fmt.Errorf("dex: class %d (%s) source file: %w", i, c.Name, err)
 		}
 	}
-	if c.Interfaces, err = f.typeList(d.interfaces, "class "+c.Name+" interfaces"); err != nil {
+	if c.Interfaces, err = f.typeList(d.interfaces, "interfaces of class_def", uint32(i)); err != nil {
 		return nil, err
 	}
 	if d.data == 0 {
@@ -140,10 +140,11 @@ const (
 // classData walks the class_data_item at off, calling fn for each member
 // with its absolute index (checked against the tables).
 func (f *File) classData(off uint32, fn func(kind memberKind, idx, access, codeOff uint32) error) error {
-	if int64(off) < headerSize || int64(off) >= f.src.limit {
+	at := f.dataBase + int64(off)
+	if at < headerSize || at >= f.src.limit {
 		return fmt.Errorf("dex: class data offset %#x out of bounds: %w", off, extract.ErrCorrupt)
 	}
-	c := newCursor(&f.src, int64(off), f.src.limit)
+	c := newCursor(&f.src, at, f.src.limit)
 	var counts [4]uint32
 	for k := range counts {
 		v, err := c.uleb()
@@ -184,7 +185,7 @@ func (f *File) classData(off uint32, fn func(kind memberKind, idx, access, codeO
 				if idx >= uint64(f.methods.count) {
 					return errIndex("class data method", uint32(min(idx, NoIndex)), f.methods.count)
 				}
-				if codeOff != 0 && (codeOff%4 != 0 || int64(codeOff) < headerSize || int64(codeOff)+16 > f.src.limit) {
+				if codeOff != 0 && !f.codeOffOK(codeOff) {
 					return fmt.Errorf("dex: method %d code offset %#x out of bounds: %w", idx, codeOff, extract.ErrCorrupt)
 				}
 			} else if idx >= uint64(f.fields.count) {
@@ -231,7 +232,22 @@ type codeHeader struct {
 	insnsOff                    int64
 }
 
+// codeOffOK checks the alignment and bounds of a code item offset.
+func (f *File) codeOffOK(off uint32) bool {
+	at := f.dataBase + int64(off)
+	if f.compact {
+		return off%2 == 0 && at >= headerSize && at+4 <= f.src.limit
+	}
+	return off%4 == 0 && at >= headerSize && at+16 <= f.src.limit
+}
+
 func (f *File) codeHeader(off uint32) (codeHeader, error) {
+	if !f.codeOffOK(off) {
+		return codeHeader{}, fmt.Errorf("dex: code item offset %#x out of bounds: %w", off, extract.ErrCorrupt)
+	}
+	if f.compact {
+		return f.compactCodeHeader(f.dataBase + int64(off))
+	}
 	if off%4 != 0 || int64(off) < headerSize || int64(off)+16 > f.src.limit {
 		return codeHeader{}, fmt.Errorf("dex: code item offset %#x out of bounds: %w", off, extract.ErrCorrupt)
 	}
@@ -279,9 +295,7 @@ func (f *File) Code(m *EncodedMethod) (*Code, error) {
 
 func (f *File) tries(h codeHeader) ([]Try, error) {
 	off := h.insnsOff + 2*int64(h.insnsSize)
-	if h.insnsSize%2 == 1 {
-		off += 2 // padding to 4 bytes
-	}
+	off = (off + 3) &^ 3 // try items are 4-byte aligned after the code
 	const tryItemSize = 8
 	listOff := off + tryItemSize*int64(h.tries)
 	if listOff > f.src.limit {
@@ -397,4 +411,67 @@ func (c *Code) Switch(payloadPC int) (keys []int32, targets []int, err error) {
 		targets[k] = int(i32(2 + 2*n + 2*k))
 	}
 	return keys, targets, nil
+}
+
+// CompactDex code item layout: 4 bits each of registers (minus ins), ins,
+// outs and tries in one unit, then 11 bits of code units and 5 flags saying
+// which values overflow into a "preheader" of units stored before the item.
+const (
+	cdexInsnsShift        = 5
+	cdexFlagRegisters     = 0x01
+	cdexFlagIns           = 0x02
+	cdexFlagOuts          = 0x04
+	cdexFlagTries         = 0x08
+	cdexFlagInsns         = 0x10
+	cdexMaxPreheaderUnits = 6
+)
+
+func (f *File) compactCodeHeader(at int64) (codeHeader, error) {
+	var scratch [4]byte
+	b, err := f.src.view(at, 4, scratch[:0])
+	if err != nil {
+		return codeHeader{}, fmt.Errorf("dex: read code item at %#x: %w", at, err)
+	}
+	le := binary.LittleEndian
+	fields, cf := le.Uint16(b), le.Uint16(b[2:])
+	h := codeHeader{registers: fields >> 12, ins: fields >> 8 & 0xf, outs: fields >> 4 & 0xf, tries: fields & 0xf,
+		insnsSize: uint32(cf >> cdexInsnsShift), insnsOff: at + 4}
+	if cf&0x1f != 0 {
+		pre := at
+		next := func() (uint16, error) {
+			pre -= 2
+			if pre < headerSize || at-pre > 2*cdexMaxPreheaderUnits {
+				return 0, fmt.Errorf("dex: code item at %#x: preheader out of bounds: %w", at, extract.ErrCorrupt)
+			}
+			return f.src.u16(pre)
+		}
+		if cf&cdexFlagInsns != 0 {
+			lo, err := next()
+			if err != nil {
+				return codeHeader{}, err
+			}
+			hi, err := next()
+			if err != nil {
+				return codeHeader{}, err
+			}
+			h.insnsSize += uint32(lo) + uint32(hi)<<16
+		}
+		for _, p := range []struct {
+			flag uint16
+			v    *uint16
+		}{{cdexFlagRegisters, &h.registers}, {cdexFlagIns, &h.ins}, {cdexFlagOuts, &h.outs}, {cdexFlagTries, &h.tries}} {
+			if cf&p.flag != 0 {
+				v, err := next()
+				if err != nil {
+					return codeHeader{}, err
+				}
+				*p.v += v
+			}
+		}
+	}
+	h.registers += h.ins
+	if h.insnsSize > maxCodeUnits || h.insnsOff+2*int64(h.insnsSize) > f.src.limit {
+		return codeHeader{}, fmt.Errorf("dex: code item at %#x: %d code units beyond end of file: %w", at, h.insnsSize, extract.ErrCorrupt)
+	}
+	return h, nil
 }

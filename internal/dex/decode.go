@@ -101,8 +101,50 @@ var widthTable = func() (w [256]uint8) {
 	return w
 }()
 
+// quickTable describes the opcodes ART's "quicken" filter writes into DEX
+// code kept in VDEX files (Android 8-11): their operands are vtable indices
+// and field offsets, not table indices. Only DecodeQuickened accepts them.
+var quickTable = [256]opInfo{
+	0x73: {name: "return-void-no-barrier", format: f10x},
+	0xe3: {name: "iget-quick", format: f22c},
+	0xe4: {name: "iget-wide-quick", format: f22c},
+	0xe5: {name: "iget-object-quick", format: f22c},
+	0xe6: {name: "iput-quick", format: f22c},
+	0xe7: {name: "iput-wide-quick", format: f22c},
+	0xe8: {name: "iput-object-quick", format: f22c},
+	0xe9: {name: "invoke-virtual-quick", format: f35c},
+	0xea: {name: "invoke-virtual/range-quick", format: f3rc},
+	0xeb: {name: "iput-boolean-quick", format: f22c},
+	0xec: {name: "iput-byte-quick", format: f22c},
+	0xed: {name: "iput-char-quick", format: f22c},
+	0xee: {name: "iput-short-quick", format: f22c},
+	0xef: {name: "iget-boolean-quick", format: f22c},
+	0xf0: {name: "iget-byte-quick", format: f22c},
+	0xf1: {name: "iget-char-quick", format: f22c},
+	0xf2: {name: "iget-short-quick", format: f22c},
+}
+
+// walkWidth is the width of each opcode for the walker, which also steps
+// over quickened opcodes (they name no method, string or field index).
+var walkWidth = func() (w [256]uint8) {
+	for i := range opTable {
+		w[i] = formatWidth[opTable[i].format]
+		if w[i] == 0 {
+			w[i] = formatWidth[quickTable[i].format]
+		}
+	}
+	return w
+}()
+
+// Quickened reports whether o is one of the opcodes ART's quicken filter
+// writes in place of unused ones (iget-quick, invoke-virtual-quick, ...).
+func (o Opcode) Quickened() bool { return o < 256 && quickTable[o].format != fNone }
+
 func (o Opcode) info() opInfo {
 	if o < 256 {
+		if opTable[o].format == fNone {
+			return quickTable[o]
+		}
 		return opTable[o]
 	}
 	if o == OpPayload {
@@ -111,10 +153,12 @@ func (o Opcode) info() opInfo {
 	return opInfo{}
 }
 
-// Valid reports whether o is a defined opcode (or OpPayload).
-func (o Opcode) Valid() bool { return o.info().format != fNone }
+// Valid reports whether o is an opcode of the DEX format (or OpPayload);
+// quickened opcodes are not.
+func (o Opcode) Valid() bool { return o.info().format != fNone && !o.Quickened() }
 
-// Name is the mnemonic of o ("invoke-virtual", "const-string/jumbo"), or
+// Name is the mnemonic of o ("invoke-virtual", "const-string/jumbo"; for
+// quickened opcodes as dexdump names them, "invoke-virtual-quick"), or
 // "unused-XX" for an opcode the format leaves unused.
 func (o Opcode) Name() string {
 	if n := o.info().name; n != "" {
@@ -178,6 +222,18 @@ func Decode(insns []uint16, pc int) (ins Instruction, width int, err error) {
 // DecodeInto is Decode that reuses ins (and the capacity of ins.Args), for
 // loops that decode many instructions without allocating.
 func DecodeInto(ins *Instruction, insns []uint16, pc int) (int, error) {
+	return decode(ins, insns, pc, false)
+}
+
+// DecodeQuickened is Decode that also accepts the quickened opcodes of VDEX
+// code (see Opcode.Quickened); their Index is the raw vtable index or field
+// offset.
+func DecodeQuickened(insns []uint16, pc int) (ins Instruction, width int, err error) {
+	width, err = decode(&ins, insns, pc, true)
+	return ins, width, err
+}
+
+func decode(ins *Instruction, insns []uint16, pc int, quick bool) (int, error) {
 	args := ins.Args[:0]
 	*ins = Instruction{PC: pc}
 	if pc < 0 || pc >= len(insns) {
@@ -194,6 +250,9 @@ func DecodeInto(ins *Instruction, insns []uint16, pc int) (int, error) {
 		return w, nil
 	}
 	info := opTable[op]
+	if info.format == fNone && quick {
+		info = quickTable[op]
+	}
 	if info.format == fNone {
 		return 0, fmt.Errorf("dex: unused opcode %#02x at pc %#x: %w", uint16(op), pc, extract.ErrCorrupt)
 	}

@@ -177,11 +177,35 @@ func TestOpcodeTable(t *testing.T) {
 		{OpDoubleToFloat, "double-to-float", "12x", IndexNone},
 		{OpRemDouble2addr, "rem-double/2addr", "12x", IndexNone},
 		{OpPayload, "payload", "payload", IndexNone},
-		{Opcode(0x73), "unused-73", "", IndexNone},
+		{Opcode(0x79), "unused-79", "", IndexNone},
+		{Opcode(0x73), "return-void-no-barrier", "10x", IndexNone},
+		{Opcode(0xe9), "invoke-virtual-quick", "35c", IndexNone},
 	} {
 		if tt.op.Name() != tt.name || tt.op.Format() != tt.format || tt.op.IndexKind() != tt.kind {
 			t.Errorf("%#x: %q %q %v, want %q %q %v", uint16(tt.op), tt.op.Name(), tt.op.Format(), tt.op.IndexKind(), tt.name, tt.format, tt.kind)
 		}
+	}
+}
+
+func TestDecodeQuickened(t *testing.T) {
+	insns := []uint16{0x20e9, 0x0012, 0x0010, 0x21e5, 0x0008, 0x0073}
+	var got []string
+	for pc := 0; pc < len(insns); {
+		ins, w, err := DecodeQuickened(insns, pc)
+		if err != nil {
+			t.Fatalf("DecodeQuickened at %d: %v", pc, err)
+		}
+		if !ins.Op.Quickened() || ins.Op.Valid() || ins.Op.IsInvoke() {
+			t.Errorf("%s: Quickened %v Valid %v IsInvoke %v", ins.Op, ins.Op.Quickened(), ins.Op.Valid(), ins.Op.IsInvoke())
+		}
+		if _, _, err := Decode(insns, pc); !errors.Is(err, extract.ErrCorrupt) {
+			t.Errorf("Decode(%s) = %v, want ErrCorrupt", ins.Op, err)
+		}
+		got = append(got, ins.Op.Name())
+		pc += w
+	}
+	if diff := cmp.Diff([]string{"invoke-virtual-quick", "iget-object-quick", "return-void-no-barrier"}, got); diff != "" {
+		t.Errorf("quickened ops:\n%s", diff)
 	}
 }
 

@@ -36,16 +36,19 @@ const (
 )
 
 const (
-	headerSize    = 0x70
-	headerSize41  = 0x78
-	endianTag     = 0x12345678
-	revEndianTag  = 0x78563412
-	classDefSize  = 32
-	protoIDSize   = 12
-	fieldIDSize   = 8
-	methodIDSize  = 8
-	mapItemSize   = 12
-	methodHdlSize = 8
+	headerSize   = 0x70
+	headerSize41 = 0x78
+	// compactHeaderSize is the CompactDex header: the standard one plus
+	// feature flags, debug info table and owned data range.
+	compactHeaderSize = 0x88
+	endianTag         = 0x12345678
+	revEndianTag      = 0x78563412
+	classDefSize      = 32
+	protoIDSize       = 12
+	fieldIDSize       = 8
+	methodIDSize      = 8
+	mapItemSize       = 12
+	methodHdlSize     = 8
 )
 
 // Map item types (dex-format "type codes").
@@ -70,9 +73,11 @@ type section struct {
 
 // File is an opened DEX file.
 type File struct {
-	mu      sync.Mutex
-	src     source
-	version int
+	mu       sync.Mutex
+	src      source
+	version  int
+	compact  bool  // CompactDex ("cdex001"), as embedded in VDEX files
+	dataBase int64 // what data offsets are relative to: 0, or data_off in CompactDex
 
 	strings, types, protos, fields, methods, classDefs section
 	callSites, methodHandles                           section
@@ -82,16 +87,9 @@ type File struct {
 	strCache      []string
 	strCacheBytes int64
 	typeCache     []string
-	protoCache    []protoEntry
+	protoCache    []string // method descriptors
 	methodCache   []MethodRef
 	fieldCache    []FieldRef
-}
-
-type protoEntry struct {
-	ok     bool
-	proto  Proto
-	desc   string
-	params int
 }
 
 // IsCompact reports whether head starts with the CompactDex magic ("cdex").
@@ -108,7 +106,10 @@ func parseMagic(head []byte) (int, error) {
 		return 0, fmt.Errorf("dex: file of %d bytes shorter than the magic: %w", len(head), extract.ErrNotFormat)
 	}
 	if IsCompact(head) {
-		return 0, fmt.Errorf("dex: compact dex (%q) is not read: %w", head[:8], extract.ErrUnsupported)
+		if string(head[:8]) != "cdex001\x00" {
+			return 0, fmt.Errorf("dex: compact dex version %q not read: %w", head[4:7], extract.ErrUnsupported)
+		}
+		return 1, nil
 	}
 	if string(head[:4]) != "dex\n" || head[7] != 0 {
 		return 0, fmt.Errorf("dex: bad magic %q: %w", head[:8], extract.ErrNotFormat)
@@ -134,8 +135,10 @@ func OpenBytes(b []byte) (*File, error) {
 
 // Open validates the header (magic "dex\n035\0" to "dex\n041\0", endian tag,
 // file size, section offsets and sizes) and the map list of the DEX file of
-// size bytes in r; the tables are read lazily afterwards. A CompactDex file
-// yields an error wrapping extract.ErrUnsupported.
+// size bytes in r; the tables are read lazily afterwards. CompactDex
+// ("cdex001") is read too: r must then start at the CompactDex header and
+// reach the end of its data section (data_off+data_size, which in a VDEX is
+// the shared data after the dex files).
 func Open(r io.ReaderAt, size int64) (*File, error) {
 	if r == nil || size < 0 {
 		return nil, fmt.Errorf("dex: open: no reader: %w", extract.ErrNotFormat)
@@ -144,7 +147,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 }
 
 func open(src source) (*File, error) {
-	head, err := src.window(0, headerSize41, nil)
+	head, err := src.window(0, compactHeaderSize, nil)
 	if err != nil {
 		return nil, fmt.Errorf("dex: read header: %w", err)
 	}
@@ -164,11 +167,14 @@ func open(src source) (*File, error) {
 	default:
 		return nil, fmt.Errorf("dex: bad endian tag %#x: %w", tag, extract.ErrCorrupt)
 	}
-	f := &File{src: src, version: v}
+	f := &File{src: src, version: v, compact: IsCompact(head)}
 	fileSize := int64(le.Uint32(head[32:]))
 	hsize := le.Uint32(head[36:])
 	wantH := uint32(headerSize)
-	if v >= 41 {
+	switch {
+	case f.compact:
+		wantH = compactHeaderSize
+	case v >= 41:
 		wantH = headerSize41
 	}
 	if hsize != wantH {
@@ -189,6 +195,14 @@ func open(src source) (*File, error) {
 			return nil, fmt.Errorf("dex: container size %d smaller than file size %d: %w", containerSize, fileSize, extract.ErrCorrupt)
 		}
 		limit = containerSize
+	}
+	if f.compact {
+		// CompactDex data items live in a data section that may be shared
+		// by the files of a VDEX, at data_off from this header; every data
+		// offset is relative to it.
+		dataSize, dataOff := int64(le.Uint32(head[104:])), int64(le.Uint32(head[108:]))
+		f.dataBase = dataOff
+		limit = max(fileSize, dataOff+dataSize)
 	}
 	if fileSize < int64(hsize) {
 		return nil, fmt.Errorf("dex: declared file size %d smaller than the header: %w", fileSize, extract.ErrCorrupt)
@@ -224,6 +238,14 @@ func open(src source) (*File, error) {
 	}
 	if int64(f.dataOff)+int64(f.dataSize) > limit {
 		return nil, fmt.Errorf("dex: data section %#x+%#x beyond end %#x: %w", f.dataOff, f.dataSize, limit, extract.ErrCorrupt)
+	}
+	if f.compact {
+		// The CompactDex map list is not needed to read the file and its
+		// layout differs; only its presence within the data is checked.
+		if m := f.dataBase + int64(le.Uint32(head[52:])); m+4 > limit {
+			return nil, fmt.Errorf("dex: compact dex map list at %#x beyond end %#x: %w", m, limit, extract.ErrCorrupt)
+		}
+		return f, nil
 	}
 	if err := f.readMap(le.Uint32(head[52:]), int64(hsize)); err != nil {
 		return nil, err
@@ -338,8 +360,13 @@ func (f *File) readMap(off uint32, hsize int64) error {
 	return nil
 }
 
-// Version is the DEX format version, 35 to 41.
+// Version is the DEX format version, 35 to 41; for CompactDex, the cdex
+// version (1).
 func (f *File) Version() int { return f.version }
+
+// Compact reports whether the file is CompactDex ("cdex001"), the form ART
+// stores in VDEX files of Android 9 and later. Its code is usually quickened.
+func (f *File) Compact() bool { return f.compact }
 
 // Size is the number of bytes of the file that are read.
 func (f *File) Size() int64 { return f.src.limit }

@@ -125,7 +125,8 @@ func TestOpenHostile(t *testing.T) {
 		{"bad-magic", mut(func(b []byte) []byte { b[0] = 'x'; return b }), extract.ErrNotFormat},
 		{"version-034", mut(func(b []byte) []byte { copy(b[4:], "034"); return b }), extract.ErrUnsupported},
 		{"version-042", mut(func(b []byte) []byte { copy(b[4:], "042"); return b }), extract.ErrUnsupported},
-		{"cdex", mut(func(b []byte) []byte { copy(b, "cdex001\x00"); return b }), extract.ErrUnsupported},
+		{"cdex-header-size", mut(func(b []byte) []byte { copy(b, "cdex001\x00"); return b }), extract.ErrCorrupt},
+		{"cdex-002", mut(func(b []byte) []byte { copy(b, "cdex002\x00"); return b }), extract.ErrUnsupported},
 		{"big-endian", mut(func(b []byte) []byte { le.PutUint32(b[40:], revEndianTag); return b }), extract.ErrUnsupported},
 		{"bad-endian", mut(func(b []byte) []byte { le.PutUint32(b[40:], 1); return b }), extract.ErrCorrupt},
 		{"truncated", mut(func(b []byte) []byte { return b[:len(b)-1] }), extract.ErrCorrupt},
@@ -193,7 +194,7 @@ func TestHostileTables(t *testing.T) {
 			_, err = f.Code(&c.Methods[0])
 			return err
 		}},
-		{"walk-bad-code", func(b []byte) { le.PutUint16(b[c0.Methods[0].CodeOff+16:], 0x00e3) }, func(f *File) error {
+		{"walk-bad-code", func(b []byte) { le.PutUint16(b[c0.Methods[0].CodeOff+16:], 0x00f5) }, func(f *File) error {
 			return f.CallSites(context.Background(), func(CallSite) error { return nil })
 		}},
 		{"walk-bad-method-index", func(b []byte) { le.PutUint16(b[c0.Methods[0].CodeOff+16+10:], 0x7777) }, func(f *File) error {

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,26 @@ func dexFromZip(t testing.TB, rel string) []corpusDEX {
 	return out
 }
 
+// cdexFromVDEX cuts the first CompactDex file and its shared data out of a
+// VDEX (found by its magic, sized by its header).
+func cdexFromVDEX(t *testing.T, rel string) corpusDEX {
+	b, err := os.ReadFile(testutil.Corpus(t, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("cdex001\x00"))
+	if i < 0 || len(b)-i < compactHeaderSize {
+		t.Fatalf("%s holds no CompactDex", rel)
+	}
+	le := binary.LittleEndian
+	h := b[i:]
+	end := max(int(le.Uint32(h[32:])), int(le.Uint32(h[108:])+le.Uint32(h[104:])))
+	if end > len(h) {
+		t.Fatalf("%s: CompactDex of %d bytes overruns the file", rel, end)
+	}
+	return corpusDEX{rel + "!cdex", h[:end]}
+}
+
 // crossCheckInputs lists the corpus DEX files compared against dexdump.
 func crossCheckInputs(t *testing.T) []corpusDEX {
 	dir := testutil.Corpus(t, "apks/androguard/dex")
@@ -72,6 +93,7 @@ func crossCheckInputs(t *testing.T) []corpusDEX {
 		}
 		in = append(in, corpusDEX{"apks/androguard/dex/" + filepath.Base(p), b})
 	}
+	in = append(in, cdexFromVDEX(t, "firmware/iris-hp4024/system/app/SecureElement/oat/arm/SecureElement.vdex"))
 	for _, rel := range []string{
 		"apks/androguard/app-prod-debug.apk",
 		"apks/androguard/a2dp.Vol_137.apk",
@@ -360,7 +382,7 @@ func classMembers(c *Class) []string {
 func decodeLines(t *testing.T, caller string, code *Code) []string {
 	var out []string
 	for pc := 0; pc < len(code.Insns); {
-		ins, w, err := Decode(code.Insns, pc)
+		ins, w, err := DecodeQuickened(code.Insns, pc)
 		if err != nil {
 			t.Fatalf("%s: %v", caller, err)
 		}
@@ -373,7 +395,7 @@ func decodeLines(t *testing.T, caller string, code *Code) []string {
 		case ins.Op == OpNop:
 			op = ""
 		}
-		if ins.Op.IsInvoke() || ins.Op == OpFilledNewArray || ins.Op == OpFilledNewArrayRange {
+		if ins.Op.IsInvoke() || ins.Op == OpFilledNewArray || ins.Op == OpFilledNewArrayRange || (ins.Op.Quickened() && strings.HasPrefix(op, "invoke")) {
 			regs := make([]string, len(ins.Args))
 			for i, r := range ins.Args {
 				regs[i] = fmt.Sprintf("v%d", r)

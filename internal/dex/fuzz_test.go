@@ -24,7 +24,7 @@ func FuzzDEX(f *testing.F) {
 		classes: []testClass{{class: 0, super: NoIndex, methods: []testMethod{{idx: 0, access: AccStatic, code: []uint16{
 			0x012b, 8, 0, // packed-switch v1, +8
 			0x00fa, 0, 0x0000, 0, // invoke-polymorphic {}, meth@0, proto@0
-			0x000e, // return-void
+			0x000e,                // return-void
 			0x0100, 1, 0, 0, 3, 0, // packed-switch payload
 			0x0300, 1, 3, 0, 0x0201, 0x0003, // fill-array-data payload
 		}}}}},

@@ -26,6 +26,7 @@ type source struct {
 	r     io.ReaderAt
 	limit int64 // bytes readable: min(real size, declared size)
 	pages []page
+	cbuf  []byte // window of the one cursor in use (File holds the lock)
 }
 
 type page struct {
@@ -152,7 +153,7 @@ func newCursor(s *source, off, end int64) cursor {
 	if end > s.limit {
 		end = s.limit
 	}
-	return cursor{s: s, off: off, end: end}
+	return cursor{s: s, off: off, end: end, scratch: s.cbuf}
 }
 
 // tell is the file offset of the next byte.
@@ -174,7 +175,7 @@ func (c *cursor) fill() error {
 		return err
 	}
 	if c.s.data == nil {
-		c.scratch = b
+		c.scratch, c.s.cbuf = b, b
 	}
 	c.buf, c.off, c.pos = b, at, 0
 	return nil

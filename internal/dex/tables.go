@@ -116,16 +116,16 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string id %d: %w", i, err)
 	}
-	off := int64(doff)
+	off := f.dataBase + int64(doff)
 	if off < headerSize || off >= f.src.limit {
 		return 0, nil, fmt.Errorf("dex: string %d data offset %#x out of bounds: %w", i, off, extract.ErrCorrupt)
 	}
 	var lb [5]byte
-	w, err := f.src.window(off, 5, lb[:0])
+	lw, err := f.src.window(off, 5, lb[:0])
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string %d: %w", i, err)
 	}
-	units, n := uleb(w)
+	units, n := uleb(lw)
 	if n == 0 {
 		return 0, nil, fmt.Errorf("dex: string %d at %#x: bad length: %w", i, off, extract.ErrCorrupt)
 	}
@@ -135,7 +135,7 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 	if want > MaxStringBytes+1 {
 		want = MaxStringBytes + 1
 	}
-	w, err = f.src.window(off, int(want), scratch)
+	w, err := f.src.window(off, int(want), scratch)
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string %d: %w", i, err)
 	}
@@ -238,79 +238,102 @@ func (f *File) typ(i uint32) (string, error) {
 	return s, nil
 }
 
-// typeList reads the type_list at off as type descriptors.
-func (f *File) typeList(off uint32, what string) ([]string, error) {
+// eachType calls fn with each type of the type_list at off (0: empty list),
+// which belongs to what number n (for errors).
+func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) error {
 	if off == 0 {
-		return nil, nil
+		return nil
 	}
-	if off%4 != 0 || int64(off) < headerSize {
-		return nil, fmt.Errorf("dex: %s type list offset %#x misaligned: %w", what, off, extract.ErrCorrupt)
+	at := f.dataBase + int64(off)
+	if at%4 != 0 || at < headerSize {
+		return fmt.Errorf("dex: %s %d type list offset %#x misaligned: %w", what, n, off, extract.ErrCorrupt)
 	}
-	n, err := f.src.u32(int64(off))
+	size, err := f.src.u32(at)
 	if err != nil {
-		return nil, fmt.Errorf("dex: %s type list: %w", what, err)
+		return fmt.Errorf("dex: %s %d type list: %w", what, n, err)
 	}
-	if n > 0xffff || int64(off)+4+2*int64(n) > f.src.limit {
-		return nil, fmt.Errorf("dex: %s type list of %d entries at %#x out of bounds: %w", what, n, off, extract.ErrCorrupt)
+	if size > 0xffff || at+4+2*int64(size) > f.src.limit {
+		return fmt.Errorf("dex: %s %d type list of %d entries at %#x out of bounds: %w", what, n, size, off, extract.ErrCorrupt)
 	}
-	if n == 0 {
-		return nil, nil
-	}
-	var scratch [64]byte
-	b, err := f.src.view(int64(off)+4, 2*int(n), scratch[:0])
-	if err != nil {
-		return nil, fmt.Errorf("dex: %s type list: %w", what, err)
-	}
-	out := make([]string, n)
-	for k := range out {
-		t, err := f.typ(uint32(binary.LittleEndian.Uint16(b[2*k:])))
+	for k := range int64(size) {
+		ti, err := f.src.u16(at + 4 + 2*k)
 		if err != nil {
-			return nil, fmt.Errorf("dex: %s type list entry %d: %w", what, k, err)
+			return fmt.Errorf("dex: %s %d type list: %w", what, n, err)
 		}
-		out[k] = t
+		t, err := f.typ(uint32(ti))
+		if err != nil {
+			return fmt.Errorf("dex: %s %d type list entry %d: %w", what, n, k, err)
+		}
+		fn(t)
 	}
-	return out, nil
+	return nil
+}
+
+// typeList reads the type_list at off as type descriptors.
+func (f *File) typeList(off uint32, what string, n uint32) ([]string, error) {
+	var out []string
+	err := f.eachType(off, what, n, func(t string) { out = append(out, t) })
+	return out, err
 }
 
 // Proto returns prototype i.
 func (f *File) Proto(i uint32) (Proto, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	e, err := f.proto(i)
+	if i >= f.protos.count {
+		return Proto{}, errIndex("proto", i, f.protos.count)
+	}
+	ret, paramsOff, err := f.protoID(i)
 	if err != nil {
 		return Proto{}, err
 	}
-	return Proto{Return: e.proto.Return, Params: append([]string(nil), e.proto.Params...)}, nil
+	params, err := f.typeList(paramsOff, "proto", i)
+	if err != nil {
+		return Proto{}, err
+	}
+	return Proto{Return: ret, Params: params}, nil
 }
 
-func (f *File) proto(i uint32) (*protoEntry, error) {
-	if i >= f.protos.count {
-		return nil, errIndex("proto", i, f.protos.count)
-	}
-	if f.protoCache == nil {
-		f.protoCache = make([]protoEntry, f.protos.count)
-	}
-	e := &f.protoCache[i]
-	if e.ok {
-		return e, nil
-	}
+// protoID reads proto_id i: its return type and parameter list offset.
+func (f *File) protoID(i uint32) (string, uint32, error) {
 	var scratch [protoIDSize]byte
 	b, err := f.src.view(int64(f.protos.off)+protoIDSize*int64(i), protoIDSize, scratch[:0])
 	if err != nil {
-		return nil, fmt.Errorf("dex: read proto id %d: %w", i, err)
+		return "", 0, fmt.Errorf("dex: read proto id %d: %w", i, err)
 	}
 	ret, err := f.typ(binary.LittleEndian.Uint32(b[4:]))
 	if err != nil {
-		return nil, fmt.Errorf("dex: proto %d return: %w", i, err)
+		return "", 0, fmt.Errorf("dex: proto %d return: %w", i, err)
 	}
-	params, err := f.typeList(binary.LittleEndian.Uint32(b[8:]), fmt.Sprintf("proto %d", i))
+	return ret, binary.LittleEndian.Uint32(b[8:]), nil
+}
+
+// protoDesc returns the method descriptor of proto i, built once and cached.
+func (f *File) protoDesc(i uint32) (string, error) {
+	if i >= f.protos.count {
+		return "", errIndex("proto", i, f.protos.count)
+	}
+	if f.protoCache == nil {
+		f.protoCache = make([]string, f.protos.count)
+	}
+	if d := f.protoCache[i]; d != "" {
+		return d, nil
+	}
+	ret, paramsOff, err := f.protoID(i)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	e.proto = Proto{Return: ret, Params: params}
-	e.desc = e.proto.Descriptor()
-	e.ok = true
-	return e, nil
+	var buf [256]byte
+	d := append(buf[:0], '(')
+	err = f.eachType(paramsOff, "proto", i, func(t string) { d = append(d, t...) })
+	if err != nil {
+		return "", err
+	}
+	d = append(d, ')')
+	d = append(d, ret...)
+	s := string(d)
+	f.protoCache[i] = s
+	return s, nil
 }
 
 // Field returns field reference i.
@@ -379,11 +402,9 @@ func (f *File) method(i uint32) (MethodRef, error) {
 	if r.Class, err = f.typ(uint32(le.Uint16(b))); err != nil {
 		return MethodRef{}, fmt.Errorf("dex: method %d class: %w", i, err)
 	}
-	p, err := f.proto(uint32(le.Uint16(b[2:])))
-	if err != nil {
+	if r.Descriptor, err = f.protoDesc(uint32(le.Uint16(b[2:]))); err != nil {
 		return MethodRef{}, fmt.Errorf("dex: method %d: %w", i, err)
 	}
-	r.Descriptor = p.desc
 	if r.Name, err = f.str(le.Uint32(b[4:])); err != nil {
 		return MethodRef{}, fmt.Errorf("dex: method %d name: %w", i, err)
 	}

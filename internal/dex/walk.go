@@ -178,7 +178,7 @@ func (w *walker) method(m walkMember) error {
 	for pc := 0; pc < n; {
 		u := le.Uint16(code[2*pc:])
 		op := Opcode(u & 0xff)
-		width := int(widthTable[op])
+		width := int(walkWidth[op])
 		if op == OpNop && u >= PackedSwitchPayload && u <= FillArrayDataPayload && u&0xff == 0 {
 			width = payloadWidthBytes(code, pc)
 		}
