@@ -76,6 +76,13 @@ func buildIndex(ctx context.Context, f *dex.File, sigs *signatures.Set) (*CodeIn
 			var ins dex.Instruction
 			for pc := 0; pc < len(code.Insns); {
 				width, err := dex.DecodeInto(&ins, code.Insns, pc)
+				if err != nil {
+					// VDEX code may hold quickened opcodes: step over them.
+					if q, qw, qerr := dex.DecodeQuickened(code.Insns, pc); qerr == nil && q.Op.Quickened() {
+						pc += qw
+						continue
+					}
+				}
 				if err != nil || width <= 0 {
 					break // the rest of this method is unreadable; keep what was found
 				}

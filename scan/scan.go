@@ -284,13 +284,26 @@ func preoptDex(leaf *walk.Leaf) ([]dexBytes, error) {
 	var out []dexBytes
 	if leaf.Kind == walk.KindVDEX {
 		vf, err := vdex.Open(leaf.R, leaf.Size)
+		if errors.Is(err, vdex.ErrNoDex) {
+			return nil, nil // only verifier data: the code is in the APK
+		}
 		if err != nil {
 			return nil, err
 		}
 		var errs []error
 		for i, s := range vf.Dex() {
 			if s.Compact {
-				errs = append(errs, fmt.Errorf("vdex %s: dex %d is compact dex: %w", vf.Version(), i, extract.ErrUnsupported))
+				// A compact DEX reads its data from the section that every
+				// cdex of the vdex shares, after the headers.
+				end := s.DataOffset + s.DataSize
+				if end < s.Offset+s.Size {
+					end = s.Offset + s.Size
+				}
+				if end > leaf.Size || s.Offset < 0 || s.Offset > end {
+					errs = append(errs, fmt.Errorf("vdex %s: compact dex %d lies outside the file: %w", vf.Version(), i, extract.ErrCorrupt))
+					continue
+				}
+				out = append(out, dexBytes{io.NewSectionReader(leaf.R, s.Offset, end-s.Offset), end - s.Offset})
 				continue
 			}
 			out = append(out, dexBytes{vf.DexReader(i), s.Size})
