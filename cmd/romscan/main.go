@@ -1,6 +1,7 @@
 // Command romscan finds spyware-like behaviour in Android firmware and apps.
 //
 //	romscan scan [flags] PATH...   scan ROM images, APKs or folders
+//	romscan extract IMAGE -d DIR   write the files of a container under DIR
 //	romscan rules list             list the rules and catalogues in use
 //	romscan version                print the version
 //
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "scan":
 		code, err = cmdScan(ctx, args[1:], stdout, stderr)
+	case "extract":
+		code, err = cmdExtract(ctx, args[1:], stdout, stderr)
 	case "rules":
 		code, err = cmdRules(args[1:], stdout)
 	case "version", "--version":
@@ -81,6 +84,7 @@ func printUsage(w io.Writer) {
 
 Usage:
   romscan scan [flags] PATH...   scan ROM images, OTA zips, APKs, or folders of them
+  romscan extract IMAGE -d DIR   write the files of a ROM image or container under DIR
   romscan rules list             list the rules and catalogues in use
   romscan version                print the version
 

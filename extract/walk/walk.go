@@ -62,6 +62,10 @@ type Walker struct {
 	Visit       func(*Leaf)
 	OnError     func(loc extract.Location, err error)
 	OnContainer func(ContainerInfo)
+	// Descend, when set, decides whether a container at loc (of the named
+	// format, "apk" for an APK's nested members) is opened; a container not
+	// opened is handed to Visit as a leaf.
+	Descend func(loc extract.Location, format string) bool
 
 	entries atomic.Int64
 }
@@ -165,7 +169,7 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 		w.emit(src, KindAPK, r)
 		// Descend only for what the APK analysis does not cover itself:
 		// nested archives and code outside the usual places.
-		if depth+1 <= w.Limits.MaxDepth {
+		if depth+1 <= w.Limits.MaxDepth && w.descend(loc, "apk") {
 			if c, err := openZip(ctx, src, w.env(), true); err == nil {
 				if err := w.walkContainer(ctx, c, loc, depth+1, r); err != nil {
 					return err
@@ -177,6 +181,9 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 	for _, f := range w.Formats {
 		if !f.Sniff(head, name) {
 			continue
+		}
+		if !w.descend(loc, f.Name()) {
+			break
 		}
 		if depth+1 > w.Limits.MaxDepth {
 			w.fail(loc, fmt.Errorf("%s nested %d deep, over the depth limit (raise --max-depth): %w", f.Name(), depth+1, extract.ErrLimit))
@@ -200,6 +207,10 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 	}
 	w.emit(src, kind, r)
 	return nil
+}
+
+func (w *Walker) descend(loc extract.Location, format string) bool {
+	return w.Descend == nil || w.Descend(loc, format)
 }
 
 func (w *Walker) emit(src Source, kind Kind, r *refs) {
