@@ -20,7 +20,7 @@ measure() {
 echo "== folder scan: $folder ($(find "$folder" -name '*.apk' | wc -l) APKs, $(du -sh "$folder" | cut -f1))"
 read -r rs_t rs_m < <(measure ./bin/romscan scan "$folder" --quiet -o json=/dev/null --fail-on none)
 echo "romscan:    ${rs_t}s, peak RSS ${rs_m} KiB"
-if python3 -c 'import androguard' 2>/dev/null; then
+if /usr/bin/python3 -c "import androguard" 2>/dev/null; then
   cat > "$tmp/ag.py" <<'PY'
 import sys, glob, os, logging
 logging.disable(logging.CRITICAL)
@@ -31,7 +31,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "**", "*.apk"), recursive=Tr
     except Exception as e:
         pass
 PY
-  read -r ag_t ag_m < <(measure python3 "$tmp/ag.py" "$folder")
+  read -r ag_t ag_m < <(measure /usr/bin/python3 "$tmp/ag.py" "$folder")
   echo "androguard: ${ag_t}s, peak RSS ${ag_m} KiB"
   python3 -c "print(f'romscan is {float($ag_t)/max(float($rs_t),0.001):.1f}x faster than androguard (goal >= 50x), at {float($rs_m)/float($ag_m):.3f} of its peak RSS (goal <= 0.1)')"
 else

@@ -101,7 +101,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 			for _, lib := range t.App.APK.NativeLibs {
 				r, size, err := t.App.APK.OpenMember(lib, maxNativeLib)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("endpoints: read %s: %w", lib, err))
+					errs = append(errs, fmt.Errorf("read %s: %w", lib, err))
 					continue
 				}
 				if err := c.native(ctx, r, size, t.Loc.Append(lib).String()); err != nil {
@@ -164,8 +164,11 @@ func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 // native reads the data-section strings of an ELF library or executable.
 func (c *collector) native(ctx context.Context, r io.ReaderAt, size int64, loc string) error {
 	lib, err := elfstr.Open(r, size)
+	if errors.Is(err, extract.ErrNotFormat) {
+		return nil // named .so but not ELF: no code to read
+	}
 	if err != nil {
-		return fmt.Errorf("endpoints: %s: %w", loc, err)
+		return fmt.Errorf("%s: %w", loc, err)
 	}
 	return lib.Strings(ctx, 6, func(s string, off int64, section string) error {
 		if !maybeEndpoint(s) && !strings.Contains(s, "://") {
@@ -215,7 +218,7 @@ func (c *collector) apkMembers(ctx context.Context) error {
 			}
 			r, size, err := apk.OpenMember(name, maxTextMember)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("endpoints: read %s: %w", name, err))
+				errs = append(errs, fmt.Errorf("read %s: %w", name, err))
 				continue
 			}
 			head := make([]byte, min(size, 512))
@@ -234,7 +237,7 @@ func (c *collector) apkMembers(ctx context.Context) error {
 func (c *collector) resources(name string) error {
 	r, size, err := c.t.App.APK.OpenMember(name, 64*extract.MiB)
 	if err != nil {
-		return fmt.Errorf("endpoints: read %s: %w", name, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
 	loc := c.t.Loc.Append(name).String()
 	return ResourceStrings(r, size, func(s string) {
@@ -268,7 +271,7 @@ func (c *collector) text(ctx context.Context, r io.Reader, loc string) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("endpoints: read %s: %w", loc, err)
+			return fmt.Errorf("read %s: %w", loc, err)
 		}
 	}
 }

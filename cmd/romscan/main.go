@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -27,7 +28,15 @@ const (
 	exitNothing  = 3
 )
 
+// defaultMemoryLimit is the soft heap limit when GOMEMLIMIT is not set:
+// the garbage collector works harder near it, so a scan of a huge ROM stays
+// within a CI runner's memory.
+const defaultMemoryLimit = 2 << 30
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

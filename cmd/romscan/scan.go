@@ -112,6 +112,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		jobs    = fs.Int("jobs", 0, "parallel workers (default: number of CPUs)")
 		quiet   = fs.Bool("quiet", false, "no progress or log lines on stderr")
 		maxApps = fs.Int("max-apps", 50, "apps listed in the table (0 for all)")
+		timeout = fs.Duration("timeout", 0, "stop the scan after this long and write the partial report (e.g. 10m; 0 for none)")
 	)
 	fs.Var(&outs, "o", "output `FORMAT[=FILE]`, repeatable; formats: "+strings.Join(report.RendererNames(), ", ")+" (default: table on stdout)")
 	fs.Var(&minSev, "min-severity", "lowest severity listed in the table: info, low, medium, high, critical")
@@ -141,6 +142,11 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	sigs, err := signatures.Load()
 	if err != nil {
 		return exitNothing, err
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
 	}
 	cfg := scan.Config{Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
 	finish := progress(&cfg, stderr, *quiet)
