@@ -115,6 +115,9 @@ type Summary struct {
 	Errors             int            `json:"errors"`
 	FilteredEndpoints  int            `json:"filtered_endpoints"`
 	SuppressedFindings int            `json:"suppressed_findings,omitempty"`
+	// SpilledBytes counts bytes written to the temp dir for formats that can
+	// only be read in order (brotli, gzip); in-place formats add nothing.
+	SpilledBytes int64 `json:"spilled_bytes"`
 }
 
 // Report is everything a scan produced.

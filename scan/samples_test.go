@@ -97,6 +97,10 @@ func TestSampleROMFormsAgree(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s differs from %s (-%s +%s):\n%s", form, forms[0], forms[0], form, diff)
 		}
+		inPlace := form == "system" || form == "system.img" || form == "system.simg" || form == "system.erofs"
+		if inPlace && r.Summary.SpilledBytes != 0 {
+			t.Errorf("%s: %d bytes written to temp files, want 0 (read in place)", form, r.Summary.SpilledBytes)
+		}
 		if r.Device == nil || r.Device.AndroidVersion != "13" || !strings.Contains(r.Device.BuildTags, "test-keys") {
 			t.Errorf("%s: device context %+v", form, r.Device)
 		}

@@ -151,6 +151,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	r.Errors = append(r.Errors, walkErrs...)
 	r.Containers = containers
 	r.Summary.Files = int(done.Load())
+	r.Summary.SpilledBytes = spill.Written()
 	r.Sort()
 	r.Summarise()
 	if walkErr != nil {
