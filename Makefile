@@ -6,8 +6,8 @@ FUZZTIME ?= 60s
 # Debian packages the build, the tests, the samples and the benchmarks use.
 DEB_PACKAGES := libyara-dev yara apktool apksigner zipalign aapt dexdump \
 	android-sdk-libsparse-utils erofs-utils e2fsprogs brotli xz-utils gcc \
-	default-jdk-headless
-BENCH_PACKAGES := androguard time
+	default-jdk-headless time
+BENCH_PACKAGES := androguard
 
 .PHONY: help deps build test demo samples bench fuzz lint golden accuracy clean
 
