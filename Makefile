@@ -44,6 +44,9 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+accuracy: build ## DroidBench precision/recall of the flow analysis (writes docs/accuracy.md)
+	scripts/accuracy.sh
+
 golden: ## rewrite the renderers' golden files
 	$(GO) test ./report/... -run Golden -update
 
