@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,8 +78,15 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 				record(hits, perMethod, d, u.Entry, target, "", s, t.Sigs.APIs.IsLibrary(s.Class))
 			}
 		}
-		// String-keyed sources: content URIs such as content://sms.
-		for idx, sites := range ix.StringUses {
+		// String-keyed sources: content URIs such as content://sms. Visit
+		// string indices in order so evidence order is deterministic.
+		idxs := make([]uint32, 0, len(ix.StringUses))
+		for idx := range ix.StringUses {
+			idxs = append(idxs, idx)
+		}
+		slices.Sort(idxs)
+		for _, idx := range idxs {
+			sites := ix.StringUses[idx]
 			s, err := d.File.String(idx)
 			if err != nil || !strings.HasPrefix(s, "content://") && !strings.HasPrefix(s, "android_id") {
 				continue
