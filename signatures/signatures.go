@@ -25,7 +25,7 @@ var embedded embed.FS
 // APIEntry is one harvesting source or exfiltration sink.
 type APIEntry struct {
 	ID         string   `yaml:"id"`
-	Kind       string   `yaml:"kind"` // source | sink
+	Kind       string   `yaml:"kind"` // source | sink | marker
 	Category   string   `yaml:"category"`
 	Severity   string   `yaml:"severity"`
 	Confidence string   `yaml:"confidence"`
@@ -47,8 +47,37 @@ type Examples struct {
 	NoMatch []string `yaml:"nomatch"`
 }
 
-// IsSource says whether the entry is a data source (else a sink).
+// IsSource says whether the entry is a data source.
 func (e *APIEntry) IsSource() bool { return e.Kind == "source" }
+
+// IsMarker says whether the entry only marks what code does (no finding).
+func (e *APIEntry) IsMarker() bool { return e.Kind == "marker" }
+
+// SourcesByMethodName maps the simple name of every source method that is
+// distinctive enough to search for as a string (at least 8 characters) to
+// its entry, for sources called through reflection.
+func (a *APIs) SourcesByMethodName() map[string]NamedSource {
+	out := map[string]NamedSource{}
+	for _, e := range a.Entries {
+		if !e.IsSource() {
+			continue
+		}
+		for _, m := range e.Methods {
+			if i := strings.Index(m, "->"); i >= 0 && len(m)-i-2 >= 8 {
+				if _, dup := out[m[i+2:]]; !dup {
+					out[m[i+2:]] = NamedSource{Entry: e, Method: m}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// NamedSource is a source method found by its simple name.
+type NamedSource struct {
+	Entry  *APIEntry
+	Method string // "Lclass;->name"
+}
 
 type apiFile struct {
 	Version         int        `yaml:"version"`
@@ -300,8 +329,8 @@ func indexAPIs(entries []APIEntry) (*APIs, error) {
 			return nil, fmt.Errorf("signatures: %s: missing or duplicate id", where)
 		}
 		seen[e.ID] = true
-		if e.Kind != "source" && e.Kind != "sink" {
-			return nil, fmt.Errorf("signatures: %s: kind %q is not source or sink", where, e.Kind)
+		if e.Kind != "source" && e.Kind != "sink" && e.Kind != "marker" {
+			return nil, fmt.Errorf("signatures: %s: kind %q is not source, sink or marker", where, e.Kind)
 		}
 		var err error
 		if e.Sev, err = finding.ParseSeverity(e.Severity); err != nil {

@@ -86,7 +86,7 @@ func TestBadCataloguesFailClearly(t *testing.T) {
 		name, file, content, want string
 	}{
 		{"bad-cidr", "endpoints.yaml", "version: 1\nignore_ips: [300.1.2.0/24]\n", "bad CIDR"},
-		{"bad-kind", "apis.yaml", "version: 1\nentries:\n- {id: x, kind: thing, severity: low, confidence: low, title: t, references: [r]}\n", "not source or sink"},
+		{"bad-kind", "apis.yaml", "version: 1\nentries:\n- {id: x, kind: thing, severity: low, confidence: low, title: t, references: [r]}\n", "not source, sink or marker"},
 		{"bad-severity", "apis.yaml", "version: 1\nentries:\n- {id: x, kind: source, severity: huge, confidence: low, title: t, references: [r]}\n", "unknown severity"},
 		{"bad-method", "apis.yaml", "version: 1\nentries:\n- {id: x, kind: source, severity: low, confidence: low, title: t, references: [r], methods: [getDeviceId]}\n", "not of the form"},
 		{"unknown-field", "weights.yaml", "version: 1\nseverty: {}\n", "field severty not found"},

@@ -58,6 +58,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	}
 	hits := map[string]*hit{}
 	perMethod := map[methodKey]*methodUse{}
+	byName := t.Sigs.APIs.SourcesByMethodName()
 	var errs []error
 	for _, d := range t.App.Dex {
 		ix, err := d.Index(ctx, t.Sigs)
@@ -85,10 +86,24 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 			idxs = append(idxs, idx)
 		}
 		slices.Sort(idxs)
+		reflective := reflectiveMethods(ix)
 		for _, idx := range idxs {
 			sites := ix.StringUses[idx]
 			s, err := d.File.String(idx)
-			if err != nil || !strings.HasPrefix(s, "content://") && !strings.HasPrefix(s, "android_id") {
+			if err != nil {
+				continue
+			}
+			if ns, ok := byName[s]; ok {
+				// A source named in a string, in a method that calls
+				// methods by name: the source is called through reflection.
+				for _, site := range sites {
+					if reflective[site.Class+"->"+site.Method] {
+						record(hits, perMethod, d, ns.Entry, ns.Method+" (by name, through reflection)", "", site, t.Sigs.APIs.IsLibrary(site.Class))
+					}
+				}
+				continue
+			}
+			if !strings.HasPrefix(s, "content://") && !strings.HasPrefix(s, "android_id") {
 				continue
 			}
 			e := t.Sigs.APIs.String(s)
@@ -102,6 +117,9 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	}
 	var out []finding.Finding
 	for _, h := range hits {
+		if h.entry.IsMarker() {
+			continue
+		}
 		sev, conf := h.entry.Sev, h.entry.Conf
 		if h.entry.IsSource() && sev > finding.Medium {
 			// Reading the data is a capability; sending it is what makes
@@ -132,6 +150,20 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	return out, errors.Join(errs...)
 }
 
+// reflectiveMethods lists the methods ("Lcls;->name(desc)") that call
+// methods by name.
+func reflectiveMethods(ix *analyzers.CodeIndex) map[string]bool {
+	out := map[string]bool{}
+	for _, u := range ix.APIs {
+		if u.Entry.IsMarker() && u.Entry.Category == "reflection" {
+			for _, s := range u.Sites {
+				out[s.Class+"->"+s.Method] = true
+			}
+		}
+	}
+	return out
+}
+
 type methodUse struct {
 	key     methodKey
 	loc     string
@@ -159,9 +191,10 @@ func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyze
 		m = &methodUse{key: k, loc: d.Loc.String(), sources: map[string]*signatures.APIEntry{}, sinks: map[string]*signatures.APIEntry{}, api: map[string]string{}}
 		perMethod[k] = m
 	}
-	if e.IsSource() {
+	switch {
+	case e.IsSource():
 		m.sources[e.ID] = e
-	} else {
+	case !e.IsMarker():
 		m.sinks[e.ID] = e
 	}
 	if _, ok := m.api[e.ID]; !ok {
