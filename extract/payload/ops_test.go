@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os/exec"
 	"testing"
 
@@ -264,8 +265,8 @@ func TestPartitionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Open("missing", OpenOptions{}); err == nil {
-		t.Error("Open(missing) succeeded")
+	if _, err := p.Open("missing", OpenOptions{}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want fs.ErrNotExist", err)
 	}
 	r, err := p.Open("a", OpenOptions{Workers: -1})
 	if err != nil {

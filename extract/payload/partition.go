@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"runtime"
 	"slices"
@@ -131,13 +132,13 @@ func opName(t InstallOperation_Type) string {
 func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) {
 	i, ok := p.byName[name]
 	if !ok {
-		return nil, fmt.Errorf("payload: partition %q: not in the manifest: %w", name, errNotFound)
+		return nil, fmt.Errorf("payload: partition %q: not in the manifest: %w", name, fs.ErrNotExist)
 	}
 	pu := p.manifest.GetPartitions()[i]
 	info := p.parts[i]
 	bs := p.blockSize
 	size := info.Size
-	if pu.GetNewPartitionInfo().Size == nil {
+	if pu.GetNewPartitionInfo() == nil || pu.GetNewPartitionInfo().Size == nil {
 		// No declared size: the partition ends with its last extent.
 		var end uint64
 		for _, op := range pu.GetOperations() {
@@ -289,9 +290,6 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 	}
 	return r, nil
 }
-
-// errNotFound says a partition name is not in the manifest.
-var errNotFound = errors.New("partition not found")
 
 // Name returns the partition's name.
 func (r *PartitionReader) Name() string { return r.name }
