@@ -195,6 +195,10 @@ func TestOperations(t *testing.T) {
 				blob: tool(t, "xz", data, "-c", "-T2", "--block-size=5000", "--check=sha256"), want: data},
 			tcase{name: "xz-cli-delta-filter", op: op(OpReplaceXZ, 0, 0, ext(0, 3)),
 				blob: tool(t, "xz", data, "-c", "--delta=dist=4", "--lzma2"), wantE: extract.ErrUnsupported})
+		if withLiblzma {
+			// liblzma applies the delta filter.
+			cases[len(cases)-1].wantE, cases[len(cases)-1].want = nil, data
+		}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

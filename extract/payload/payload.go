@@ -255,7 +255,7 @@ type manifestCounts struct {
 // allow: a 2-byte empty message still costs a heap object once decoded.
 func checkManifestCounts(raw []byte, lim extract.Limits) error {
 	var c manifestCounts
-	maxFields := 4 * lim.MaxEntries
+	maxFields := 8 * lim.MaxEntries
 	if err := countFields(raw, kindManifest, &c, maxFields); err != nil {
 		return err
 	}

@@ -360,7 +360,7 @@ func TestHostile(t *testing.T) {
 		{"block-size-3", rawPayload(t, &metadata.DeltaArchiveManifest{BlockSize: proto.Uint32(3)}, nil), extract.Limits{}, extract.ErrCorrupt, "open"},
 		{"too-many-ops", rawPayload(t, manifest(4096, op(OpZero, 0, 0, ext(0, 1)), op(OpZero, 0, 0, ext(0, 1)), op(OpZero, 0, 0, ext(0, 1))), nil),
 			extract.Limits{MaxEntries: 2}, extract.ErrLimit, "open"},
-		{"too-many-fields", rawPayload(t, manifest(4096, op(OpZero, 0, 0, ext(0, 1), ext(0, 1), ext(0, 1))), nil),
+		{"too-many-fields", rawPayload(t, manifest(4096, op(OpZero, 0, 0, ext(0, 1), ext(0, 1), ext(0, 1), ext(0, 1), ext(0, 1), ext(0, 1))), nil),
 			extract.Limits{MaxEntries: 3}, extract.ErrLimit, "open"},
 		{"unnamed-partition", rawPayload(t, &metadata.DeltaArchiveManifest{Partitions: []*metadata.PartitionUpdate{{}}}, nil),
 			extract.Limits{}, extract.ErrCorrupt, "open"},
