@@ -338,3 +338,51 @@ func TestConcurrentReads(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAhead checks a read at offset 0 makes workers decode the next
+// operations in the background, and that Workers < 0 turns that off.
+func TestReadAhead(t *testing.T) {
+	data := semiCompressible(8*4096, 8)
+	var buf bytes.Buffer
+	if err := Write(&buf, []PartitionSpec{{Name: "a", Data: bytes.NewReader(data), Size: int64(len(data))}},
+		WriteOptions{ChunkSize: 4096, XZ: true}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()), extract.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := func(r *PartitionReader, op int) bool {
+		r.cache.mu.Lock()
+		e, ok := r.cache.entries[op]
+		r.cache.mu.Unlock()
+		if !ok {
+			return false
+		}
+		<-e.done // wait for an in-flight decode
+		return e.err == nil
+	}
+	for _, tc := range []struct {
+		name    string
+		workers int
+		want    bool
+	}{{"on", 2, true}, {"off", -1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := p.Open("a", OpenOptions{Workers: tc.workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.ReadAt(make([]byte, 100), 0); err != nil {
+				t.Fatal(err)
+			}
+			if !cached(r, 0) {
+				t.Fatal("operation 0 not cached after reading it")
+			}
+			for op := 1; op <= 2; op++ {
+				if got := cached(r, op); got != tc.want {
+					t.Errorf("operation %d decoded ahead = %v, want %v", op, got, tc.want)
+				}
+			}
+		})
+	}
+}

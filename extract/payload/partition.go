@@ -215,8 +215,8 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 				if num == 0 {
 					continue
 				}
-				lim := uint64(math.MaxInt64/2) / uint64(bs)
-				if start > lim || num > lim-start {
+				maxStart := uint64(math.MaxInt64/2) / uint64(bs)
+				if start > maxStart || num > maxStart-start {
 					return nil, fmt.Errorf("%s: source extent at block %d (+%d) out of range: %w", where(), start, num, extract.ErrCorrupt)
 				}
 				eb := extentBytes{int64(start) * bs, int64(num) * bs}
