@@ -386,3 +386,29 @@ func TestReadAhead(t *testing.T) {
 		})
 	}
 }
+
+func TestUndeclaredSize(t *testing.T) {
+	m := manifest(0, op(OpZero, 0, 0, ext(0, 2)), op(OpReplace, 0, 3, ext(3, 1)))
+	m.Partitions[0].NewPartitionInfo = nil
+	b := rawPayload(t, m, []byte("abc"))
+	p, err := Open(bytes.NewReader(b), int64(len(b)), extract.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Partitions()[0].Size; got != 4*4096 {
+		t.Errorf("Partitions()[0].Size = %d, want %d", got, 4*4096)
+	}
+	r, err := p.Open("system", OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 4*4096)
+	copy(want[3*4096:], "abc")
+	if !bytes.Equal(got, want) {
+		t.Error("partition without a declared size reads wrong")
+	}
+}

@@ -139,15 +139,7 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 	bs := p.blockSize
 	size := info.Size
 	if pu.GetNewPartitionInfo() == nil || pu.GetNewPartitionInfo().Size == nil {
-		// No declared size: the partition ends with its last extent.
-		var end uint64
-		for _, op := range pu.GetOperations() {
-			for _, e := range op.GetDstExtents() {
-				if e.GetStartBlock() < math.MaxUint64/2 && e.GetNumBlocks() < math.MaxUint64/2 {
-					end = max(end, e.GetStartBlock()+e.GetNumBlocks())
-				}
-			}
-		}
+		end := extentsEnd(pu)
 		if end > uint64(p.lim.MaxFileSize/bs)+1 {
 			return nil, fmt.Errorf("payload: partition %q: extents reach block %d: %w", name, end, extract.ErrLimit)
 		}
@@ -289,6 +281,20 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 		r.hasher = sha256.New()
 	}
 	return r, nil
+}
+
+// extentsEnd returns the block after the last destination extent: the size
+// of a partition whose manifest declares none.
+func extentsEnd(pu *PartitionUpdate) uint64 {
+	var end uint64
+	for _, op := range pu.GetOperations() {
+		for _, e := range op.GetDstExtents() {
+			if e.GetStartBlock() < math.MaxUint64/2 && e.GetNumBlocks() < math.MaxUint64/2 {
+				end = max(end, e.GetStartBlock()+e.GetNumBlocks())
+			}
+		}
+	}
+	return end
 }
 
 // Name returns the partition's name.
