@@ -124,11 +124,11 @@ func unzstd(blob, out []byte) error {
 
 var xzMagic = []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
 
-// unxz decodes an xz stream into out. It parses the container itself so the
+// unxzPure decodes an xz stream into out. It parses the container itself so the
 // LZMA2 dictionary is sized by the output (never by a declared dictionary
 // of up to 4 GiB), and checks each block's CRC32, CRC64 or SHA-256.
 // Concatenated streams and the index after the blocks are not read.
-func unxz(blob, out []byte) error {
+func unxzPure(blob, out []byte) error {
 	if len(blob) < 12 || !bytes.Equal(blob[:6], xzMagic) {
 		return fmt.Errorf("xz: bad stream header: %w", extract.ErrCorrupt)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"runtime"
 	"slices"
@@ -131,22 +132,14 @@ func opName(t InstallOperation_Type) string {
 func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) {
 	i, ok := p.byName[name]
 	if !ok {
-		return nil, fmt.Errorf("payload: partition %q: not in the manifest: %w", name, errNotFound)
+		return nil, fmt.Errorf("payload: partition %q: not in the manifest: %w", name, fs.ErrNotExist)
 	}
 	pu := p.manifest.GetPartitions()[i]
 	info := p.parts[i]
 	bs := p.blockSize
 	size := info.Size
-	if pu.GetNewPartitionInfo().Size == nil {
-		// No declared size: the partition ends with its last extent.
-		var end uint64
-		for _, op := range pu.GetOperations() {
-			for _, e := range op.GetDstExtents() {
-				if e.GetStartBlock() < math.MaxUint64/2 && e.GetNumBlocks() < math.MaxUint64/2 {
-					end = max(end, e.GetStartBlock()+e.GetNumBlocks())
-				}
-			}
-		}
+	if pu.GetNewPartitionInfo() == nil || pu.GetNewPartitionInfo().Size == nil {
+		end := extentsEnd(pu)
 		if end > uint64(p.lim.MaxFileSize/bs)+1 {
 			return nil, fmt.Errorf("payload: partition %q: extents reach block %d: %w", name, end, extract.ErrLimit)
 		}
@@ -214,8 +207,8 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 				if num == 0 {
 					continue
 				}
-				lim := uint64(math.MaxInt64/2) / uint64(bs)
-				if start > lim || num > lim-start {
+				maxStart := uint64(math.MaxInt64/2) / uint64(bs)
+				if start > maxStart || num > maxStart-start {
 					return nil, fmt.Errorf("%s: source extent at block %d (+%d) out of range: %w", where(), start, num, extract.ErrCorrupt)
 				}
 				eb := extentBytes{int64(start) * bs, int64(num) * bs}
@@ -290,8 +283,19 @@ func (p *Payload) Open(name string, opts OpenOptions) (*PartitionReader, error) 
 	return r, nil
 }
 
-// errNotFound says a partition name is not in the manifest.
-var errNotFound = errors.New("partition not found")
+// extentsEnd returns the block after the last destination extent: the size
+// of a partition whose manifest declares none.
+func extentsEnd(pu *PartitionUpdate) uint64 {
+	var end uint64
+	for _, op := range pu.GetOperations() {
+		for _, e := range op.GetDstExtents() {
+			if e.GetStartBlock() < math.MaxUint64/2 && e.GetNumBlocks() < math.MaxUint64/2 {
+				end = max(end, e.GetStartBlock()+e.GetNumBlocks())
+			}
+		}
+	}
+	return end
+}
 
 // Name returns the partition's name.
 func (r *PartitionReader) Name() string { return r.name }

@@ -47,7 +47,7 @@ type Payload struct {
 // PartitionInfo summarises one partition of the payload.
 type PartitionInfo struct {
 	Name        string // partition_name, as written by the payload (attacker-controlled)
-	Size        int64  // new_partition_info.size: bytes of the assembled partition
+	Size        int64  // new_partition_info.size (if absent, the end of the last extent): bytes of the partition
 	NumOps      int    // install operations
 	Incremental bool   // some operation reads the old partition (OpenOptions.Base)
 	HashSHA256  []byte // new_partition_info.hash, nil when absent
@@ -141,6 +141,12 @@ func Open(r io.ReaderAt, size int64, lim extract.Limits) (*Payload, error) {
 			return nil, fmt.Errorf("payload: partition %q: size %d: %w", name, sz, extract.ErrCorrupt)
 		}
 		info.Size = int64(sz)
+		if pu.GetNewPartitionInfo() == nil || pu.GetNewPartitionInfo().Size == nil {
+			// No declared size: the partition ends with its last extent.
+			if end := extentsEnd(pu); end <= uint64(lim.MaxFileSize/bs)+1 {
+				info.Size = int64(end) * bs
+			}
+		}
 		for _, op := range pu.GetOperations() {
 			if needsSource(op.GetType()) {
 				info.Incremental = true
@@ -255,7 +261,7 @@ type manifestCounts struct {
 // allow: a 2-byte empty message still costs a heap object once decoded.
 func checkManifestCounts(raw []byte, lim extract.Limits) error {
 	var c manifestCounts
-	maxFields := 4 * lim.MaxEntries
+	maxFields := 8 * lim.MaxEntries
 	if err := countFields(raw, kindManifest, &c, maxFields); err != nil {
 		return err
 	}
