@@ -1,6 +1,7 @@
 // Command romscan finds spyware-like behaviour in Android firmware and apps.
 //
 //	romscan scan [flags] PATH...   scan ROM images, APKs or folders
+//	romscan diff [flags] OLD NEW   compare two ROMs, APKs, folders or JSON reports
 //	romscan rules list             list the rules and catalogues in use
 //	romscan version                print the version
 //
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "scan":
 		code, err = cmdScan(ctx, args[1:], stdout, stderr)
+	case "diff":
+		code, err = cmdDiff(ctx, args[1:], stdout, stderr)
 	case "rules":
 		code, err = cmdRules(args[1:], stdout)
 	case "version", "--version":
@@ -81,6 +84,7 @@ func printUsage(w io.Writer) {
 
 Usage:
   romscan scan [flags] PATH...   scan ROM images, OTA zips, APKs, or folders of them
+  romscan diff [flags] OLD NEW   what changed between two ROMs, APKs, folders or JSON reports
   romscan rules list             list the rules and catalogues in use
   romscan version                print the version
 
