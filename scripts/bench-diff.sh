@@ -14,8 +14,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # median CMD...: prints "wall cpu" medians over $n runs, in ms
 median() {
   : >"$tmp/runs"
+  local TIMEFORMAT="%3R %3U %3S"
   for _ in $(seq "$n"); do
-    /usr/bin/time -f "%e %U %S" -o "$tmp/t" "$@" >/dev/null 2>&1 || true
+    { time "$@" >/dev/null 2>&1 || true; } 2>"$tmp/t"
     awk '{printf "%d %d\n", $1*1000, ($2+$3)*1000}' "$tmp/t" >>"$tmp/runs"
   done
   local w c
@@ -36,3 +37,20 @@ for form in ${ROMSCAN_BENCH_FORMS:-system.img system.erofs ota-block.zip system 
   read -r dw dc < <(median ./bin/romscan diff -quiet -fail-on none -o json=/dev/null "$old" "$new")
   printf "%-34s %9s %9s %9s %9s %7s %7s\n" "$label" "$sw" "$sc" "$dw" "$dc" "$(ratio "$dw" "$sw")" "$(ratio "$dc" "$sc")"
 done
+
+# A bigger pair that shares most apps: the corpus APK folder (copied to a
+# temp dir, never into the project) against a copy with every tenth APK
+# removed and two sample APKs added.
+corpus=${ROMSCAN_CORPUS:-../shared/corpus}
+if [ -d "$corpus/apks" ]; then
+  mkdir -p "$tmp/old/apks" "$tmp/new/apks"
+  cp -r "$corpus/apks/." "$tmp/old/apks/"
+  cp -r "$corpus/apks/." "$tmp/new/apks/"
+  chmod -R u+w "$tmp/new"
+  find "$tmp/new/apks" -name '*.apk' | sort | awk 'NR % 10 == 0' | xargs rm -f
+  cp "$b/apks/benign-v2.apk" "$b/apks/weather.apk" "$tmp/new/apks/"
+  label="corpus apks ($(find "$tmp/old" -name '*.apk' | wc -l) APKs), 10% changed"
+  read -r sw sc < <(median ./bin/romscan scan -quiet -fail-on none -o json=/dev/null "$tmp/old/apks")
+  read -r dw dc < <(median ./bin/romscan diff -quiet -fail-on none -o json=/dev/null "$tmp/old/apks" "$tmp/new/apks")
+  printf "%-34s %9s %9s %9s %9s %7s %7s\n" "$label" "$sw" "$sc" "$dw" "$dc" "$(ratio "$dw" "$sw")" "$(ratio "$dc" "$sc")"
+fi

@@ -125,8 +125,9 @@ Flags:`)
 	}
 	if !*quiet {
 		st := cache.Stats()
-		fmt.Fprintf(stderr, "romscan: compared in %s; %d changes; APK analyses reused %d, run %d\n",
-			time.Since(start).Round(time.Millisecond), len(d.Changes), st.Hits, st.Misses)
+		fmt.Fprintf(stderr, "romscan: compared in %s; %d changes; APK analyses reused %d (%d from disk), run %d; hashed %.1f MiB in %s\n",
+			time.Since(start).Round(time.Millisecond), len(d.Changes), st.Hits, st.DiskHits, st.Misses,
+			float64(st.HashedBytes)/float64(extract.MiB), st.HashTime.Round(time.Millisecond))
 	}
 	if max, ok := d.MaxNewSeverity(); ok && !failOn.none && max >= failOn.sev {
 		return exitFindings, nil
