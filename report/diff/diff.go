@@ -497,6 +497,9 @@ func match(olds, news []*instance) (pairs []pair, added, removed []*instance) {
 			ps = append(ps, pair{os[0], ns[0]})
 			os, ns = nil, nil
 		}
+		// The same package twice at the same place (a report listing an
+		// APK twice): pair them in order.
+		ps, os, ns = zipBy(ps, os, ns, tiers[0])
 		pairs = append(pairs, ps...)
 		restOld = append(restOld, os...)
 		restNew = append(restNew, ns...)
@@ -527,6 +530,7 @@ func match(olds, news []*instance) (pairs []pair, added, removed []*instance) {
 	for _, key := range tiers[:2] {
 		pairs, ro, rn = pairBy(pairs, ro, rn, key)
 	}
+	pairs, ro, rn = zipBy(pairs, ro, rn, tiers[0])
 	removed = append(removed, ro...)
 	added = append(added, rn...)
 	return pairs, added, removed
@@ -558,6 +562,32 @@ func pairBy(ps []pair, os, ns []*instance, key func(*instance) string) ([]pair, 
 		if n := byKey[k]; n != nil && oc[k] == 1 {
 			ps = append(ps, pair{o, n})
 			used[n] = true
+			continue
+		}
+		restO = append(restO, o)
+	}
+	var restN []*instance
+	for _, n := range ns {
+		if !used[n] {
+			restN = append(restN, n)
+		}
+	}
+	return ps, restO, restN
+}
+
+// zipBy pairs instances with equal keys in their order.
+func zipBy(ps []pair, os, ns []*instance, key func(*instance) string) ([]pair, []*instance, []*instance) {
+	byKey := map[string][]*instance{}
+	for _, n := range ns {
+		byKey[key(n)] = append(byKey[key(n)], n)
+	}
+	var restO []*instance
+	used := map[*instance]bool{}
+	for _, o := range os {
+		if q := byKey[key(o)]; len(q) > 0 {
+			ps = append(ps, pair{o, q[0]})
+			used[q[0]] = true
+			byKey[key(o)] = q[1:]
 			continue
 		}
 		restO = append(restO, o)
