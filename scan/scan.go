@@ -48,6 +48,8 @@ type Config struct {
 	Analyzers []analyzers.Analyzer
 	// Progress, when set, is called after each leaf file is analysed.
 	Progress func(p Progress)
+	// Cache, when set, reuses the analysis of APKs already seen (cache.go).
+	Cache *Cache
 }
 
 // Progress counts what a running scan has done.
@@ -105,7 +107,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		go func() {
 			defer wg.Done()
 			for leaf := range leaves {
-				res := analyzeLeaf(ctx, &cfg, leaf, &stats)
+				res := analyzeCached(ctx, &cfg, leaf, &stats)
 				leaf.Done()
 				n := done.Add(1)
 				if res != nil {

@@ -2,6 +2,7 @@
 //
 //	romscan scan [flags] PATH...   scan ROM images, APKs or folders
 //	romscan extract IMAGE -d DIR   write the files of a container under DIR
+//	romscan diff [flags] OLD NEW   compare two ROMs, APKs, folders or JSON reports
 //	romscan rules list             list the rules and catalogues in use
 //	romscan version                print the version
 //
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdScan(ctx, args[1:], stdout, stderr)
 	case "extract":
 		code, err = cmdExtract(ctx, args[1:], stdout, stderr)
+	case "diff":
+		code, err = cmdDiff(ctx, args[1:], stdout, stderr)
 	case "rules":
 		code, err = cmdRules(args[1:], stdout)
 	case "version", "--version":
@@ -94,6 +97,7 @@ func printUsage(w io.Writer) {
 Usage:
   romscan scan [flags] PATH...   scan ROM images, OTA zips, APKs, or folders of them
   romscan extract IMAGE -d DIR   write the files of a ROM image or container under DIR
+  romscan diff [flags] OLD NEW   what changed between two ROMs, APKs, folders or JSON reports
   romscan rules list             list the rules and catalogues in use
   romscan version                print the version
 
