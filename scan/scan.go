@@ -46,6 +46,9 @@ type Config struct {
 	Limits    extract.Limits
 	Sigs      *signatures.Set
 	Analyzers []analyzers.Analyzer
+	// Base is the old ROM (a folder of partition images, a full payload or
+	// OTA zip, or a super.img) that incremental updates are applied to.
+	Base string
 	// Progress, when set, is called after each leaf file is analysed.
 	Progress func(p Progress)
 	// Cache, when set, reuses the analysis of APKs already seen (cache.go).
@@ -122,6 +125,10 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		}()
 	}
 	w := walk.New(cfg.Limits, spill)
+	if cfg.Base != "" {
+		w.Base = walk.NewBase(cfg.Base)
+		defer w.Base.Close()
+	}
 	w.Visit = func(l *walk.Leaf) {
 		if !worthAnalysing(l) {
 			l.Done()

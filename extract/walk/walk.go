@@ -66,6 +66,8 @@ type Walker struct {
 	// format, "apk" for an APK's nested members) is opened; a container not
 	// opened is handed to Visit as a leaf.
 	Descend func(loc extract.Location, format string) bool
+	// Base holds the old partitions incremental updates apply to.
+	Base *Base
 
 	entries atomic.Int64
 }
@@ -75,7 +77,7 @@ func New(lim extract.Limits, spill *Spiller) *Walker {
 	return &Walker{Limits: lim, Formats: Formats(), Spill: spill}
 }
 
-func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill} }
+func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill, Base: w.Base} }
 
 func (w *Walker) fail(loc extract.Location, err error) {
 	if w.OnError != nil {
