@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,9 +74,11 @@ func (SARIF) Render(w io.Writer, r *Report) error {
 
 	// One rule per rule id, in id order; its severity is the worst met.
 	type ruleInfo struct {
-		first *finding.Finding
-		max   finding.Severity
-		tags  map[string]bool
+		first  *finding.Finding
+		max    finding.Severity
+		tags   map[string]bool
+		titles []string
+		descs  []string
 	}
 	rules := map[string]*ruleInfo{}
 	for i := range r.Findings {
@@ -85,6 +88,8 @@ func (SARIF) Render(w io.Writer, r *Report) error {
 			ri = &ruleInfo{first: f, max: f.Severity, tags: map[string]bool{}}
 			rules[f.RuleID] = ri
 		}
+		ri.titles = append(ri.titles, f.Title)
+		ri.descs = append(ri.descs, f.Description)
 		if f.Severity > ri.max {
 			ri.max = f.Severity
 		}
@@ -105,9 +110,11 @@ func (SARIF) Render(w io.Writer, r *Report) error {
 		index[id] = i
 		rd := sarif.NewRule(sarifText(id))
 		rd.WithName(ruleName(id))
-		rd.WithShortDescription(sarif.NewMultiformatMessageString().WithText(sarifText(orDefault(f.Title, id))))
-		rd.WithFullDescription(sarif.NewMultiformatMessageString().WithText(sarifText(orDefault(f.Description, f.Title))))
-		rd.WithHelp(ruleHelp(f))
+		short := commonText(ri.titles, id)
+		full := commonText(ri.descs, short)
+		rd.WithShortDescription(sarif.NewMultiformatMessageString().WithText(sarifText(short)))
+		rd.WithFullDescription(sarif.NewMultiformatMessageString().WithText(sarifText(full)))
+		rd.WithHelp(ruleHelp(full, f.References))
 		if len(f.References) > 0 && isHTTP(f.References[0]) {
 			rd.WithHelpURI(f.References[0])
 		}
@@ -164,13 +171,58 @@ func (SARIF) Render(w io.Writer, r *Report) error {
 	run.WithProperties(bag(props, nil))
 	log.AddRun(run)
 
+	raw, err := json.Marshal(log)
+	if err != nil {
+		return fmt.Errorf("sarif: encode: %w", err)
+	}
+	// go-sarif writes every optional array as [] and every optional index
+	// as -1; drop those defaults so the log stays small and readable.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return fmt.Errorf("sarif: re-read: %w", err)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(log); err != nil {
+	if err := enc.Encode(pruneSARIF(tree)); err != nil {
 		return fmt.Errorf("sarif: encode: %w", err)
 	}
 	return nil
+}
+
+// pruneSARIF removes empty arrays (but keeps "runs" and "results", whose
+// emptiness means something) and the -1 defaults of index properties.
+func pruneSARIF(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			switch c := c.(type) {
+			case []any:
+				if len(c) == 0 && k != "runs" && k != "results" {
+					delete(t, k)
+					continue
+				}
+			case json.Number:
+				if c == "-1" && (k == "index" || k == "parentIndex" || k == "rank" || k == "id") {
+					delete(t, k)
+					continue
+				}
+			case map[string]any:
+				if len(c) == 0 && k == "properties" {
+					delete(t, k)
+					continue
+				}
+			}
+			t[k] = pruneSARIF(c)
+		}
+	case []any:
+		for i := range t {
+			t[i] = pruneSARIF(t[i])
+		}
+	}
+	return v
 }
 
 func bag(props map[string]any, tags []string) *sarif.PropertyBag {
@@ -211,13 +263,59 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-func ruleHelp(f *finding.Finding) *sarif.MultiformatMessageString {
-	text := sarifText(orDefault(f.Description, f.Title))
-	md := markdownText(orDefault(f.Description, f.Title))
-	if len(f.References) > 0 {
+// commonText describes a rule from the texts of its findings, which may
+// name what each one found ("Hardcoded endpoint: http://x"): the text when
+// all agree, else their common part before ": ", else their common leading
+// words, else def.
+func commonText(texts []string, def string) string {
+	if len(texts) == 0 || texts[0] == "" {
+		return def
+	}
+	same := true
+	for _, t := range texts[1:] {
+		if t != texts[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return texts[0]
+	}
+	if head, _, ok := strings.Cut(texts[0], ": "); ok {
+		all := true
+		for _, t := range texts[1:] {
+			if !strings.HasPrefix(t, head+": ") {
+				all = false
+				break
+			}
+		}
+		if all {
+			return head
+		}
+	}
+	words := strings.Fields(texts[0])
+	n := len(words)
+	for _, t := range texts[1:] {
+		w := strings.Fields(t)
+		i := 0
+		for i < n && i < len(w) && w[i] == words[i] {
+			i++
+		}
+		n = i
+	}
+	if n >= 2 {
+		return strings.TrimRight(strings.Join(words[:n], " "), ":,;") + " …"
+	}
+	return def
+}
+
+func ruleHelp(desc string, refs []string) *sarif.MultiformatMessageString {
+	text := sarifText(desc)
+	md := markdownText(desc)
+	if len(refs) > 0 {
 		text += "\nReferences:"
 		md += "\n\nReferences:\n"
-		for _, ref := range f.References {
+		for _, ref := range refs {
 			text += "\n- " + sarifText(ref)
 			if isHTTP(ref) {
 				md += "\n- <" + ref + ">"

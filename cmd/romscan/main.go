@@ -2,6 +2,7 @@
 //
 //	romscan scan [flags] PATH...   scan ROM images, APKs or folders
 //	romscan rules list             list the rules and catalogues in use
+//	romscan schema                 print the JSON Schema of the JSON report
 //	romscan version                print the version
 //
 // Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdScan(ctx, args[1:], stdout, stderr)
 	case "rules":
 		code, err = cmdRules(args[1:], stdout)
+	case "schema":
+		code, err = cmdSchema(args[1:], stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "romscan", version())
 		return exitOK
@@ -82,6 +85,7 @@ func printUsage(w io.Writer) {
 Usage:
   romscan scan [flags] PATH...   scan ROM images, OTA zips, APKs, or folders of them
   romscan rules list             list the rules and catalogues in use
+  romscan schema                 print the JSON Schema of the JSON report
   romscan version                print the version
 
 Run 'romscan scan -h' for the scan flags.
