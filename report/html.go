@@ -153,7 +153,7 @@ func (h HTML) Render(w io.Writer, r *Report) error {
 		}
 		ac := map[string]bool{}
 		for _, f := range appFindings[i] {
-			ac[f.Category] = true
+			ac[Clean(f.Category)] = true
 		}
 		v.Apps = append(v.Apps, htmlApp{App: a, Rank: i + 1, ID: fmt.Sprintf("app-%d", i+1), Findings: appFindings[i], Cats: strings.Join(sortedKeys(ac), " ")})
 	}
