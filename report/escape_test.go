@@ -19,7 +19,7 @@ func hostileReport() *report.Report {
 	f := finding.Finding{
 		RuleID: "test.hostile", Title: "Title " + evil, Category: "cat" + evil, Severity: finding.High,
 		Package: "pkg" + evil, Description: "Desc " + evil,
-		Evidence: []finding.Evidence{{Location: "in.apk!" + evil, Class: "C" + evil, Method: "m" + evil, API: "api" + evil, String: "s" + evil, Note: "n" + evil}},
+		Evidence:   []finding.Evidence{{Location: "in.apk!" + evil, Class: "C" + evil, Method: "m" + evil, API: "api" + evil, String: "s" + evil, Note: "n" + evil}},
 		References: []string{"https://example.org/" + evil}, Tags: []string{"t" + evil},
 	}
 	f.ComputeFingerprint()
