@@ -56,12 +56,18 @@ type htmlFinding struct {
 	Baseline string
 }
 
+type htmlSigner struct {
+	SHA256, Subject, Schemes string
+	Debug                    bool
+}
+
 type htmlApp struct {
 	App
-	Rank     int
-	ID       string
-	Findings []htmlFinding
-	Cats     string
+	SignerRows []htmlSigner // one per certificate, with its schemes
+	Rank       int
+	ID         string
+	Findings   []htmlFinding
+	Cats       string
 }
 
 type htmlView struct {
@@ -155,7 +161,7 @@ func (h HTML) Render(w io.Writer, r *Report) error {
 		for _, f := range appFindings[i] {
 			ac[Clean(f.Category)] = true
 		}
-		v.Apps = append(v.Apps, htmlApp{App: a, Rank: i + 1, ID: fmt.Sprintf("app-%d", i+1), Findings: appFindings[i], Cats: strings.Join(sortedKeys(ac), " ")})
+		v.Apps = append(v.Apps, htmlApp{App: a, SignerRows: signerRows(a.Signers), Rank: i + 1, ID: fmt.Sprintf("app-%d", i+1), Findings: appFindings[i], Cats: strings.Join(sortedKeys(ac), " ")})
 	}
 	for s := finding.Critical; s >= finding.Info; s-- {
 		v.Severities = append(v.Severities, s.String())
@@ -353,4 +359,27 @@ func barChart(title string, bars []bar) template.HTML {
 	}
 	b.WriteString(`</svg></figure>`)
 	return template.HTML(b.String())
+}
+
+// signerRows merges the signer entries of one certificate (an APK signed
+// with schemes v1, v2 and v3 lists its certificate three times).
+func signerRows(ss []Signer) []htmlSigner {
+	var out []htmlSigner
+	at := map[string]int{}
+	for _, s := range ss {
+		i, ok := at[s.SHA256]
+		if !ok {
+			i = len(out)
+			at[s.SHA256] = i
+			out = append(out, htmlSigner{SHA256: s.SHA256, Subject: s.Subject})
+		}
+		if s.Scheme > 0 {
+			if out[i].Schemes != "" {
+				out[i].Schemes += ", "
+			}
+			out[i].Schemes += fmt.Sprintf("v%d", s.Scheme)
+		}
+		out[i].Debug = out[i].Debug || s.Debug
+	}
+	return out
 }
