@@ -170,3 +170,23 @@ func stripCodeSpans(line string) string {
 	}
 	return b.String()
 }
+
+// TestMarkdownSizeLimit renders a report with thousands of long findings:
+// the Markdown stays under MarkdownMaxBytes and says what it left out.
+func TestMarkdownSizeLimit(t *testing.T) {
+	r := &report.Report{SchemaVersion: report.SchemaVersion}
+	for i := 0; i < 5000; i++ {
+		f := finding.Finding{RuleID: "endpoint.url", Title: "Hardcoded URL " + strings.Repeat("x", 200), Severity: finding.Medium,
+			Package: "com.example", Evidence: []finding.Evidence{{Location: "a.apk!classes.dex", String: strings.Repeat("|`<", 100)}}}
+		f.ComputeFingerprint()
+		r.Findings = append(r.Findings, f)
+	}
+	r.Summarise()
+	out := render(t, report.Markdown{}, r)
+	if len(out) > report.MarkdownMaxBytes {
+		t.Errorf("markdown is %d bytes, over %d", len(out), report.MarkdownMaxBytes)
+	}
+	if !bytes.Contains(out, []byte("more findings are not shown here")) {
+		t.Error("markdown does not say findings were left out")
+	}
+}

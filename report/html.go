@@ -24,7 +24,7 @@ var htmlCSS string
 //go:embed html/report.js
 var htmlJS string
 
-// htmlMaxEvidence bounds the evidence rows shown per finding in HTML.
+// htmlMaxEvidence is the default bound on evidence rows per finding.
 const htmlMaxEvidence = 20
 
 // htmlMaxList bounds permissions and endpoints listed per app card.
@@ -43,7 +43,9 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 
 // HTML writes one self-contained page: inline style, script and SVG charts,
 // no network requests (a Content-Security-Policy forbids them), every
-// scanned string escaped by html/template.
+// scanned string escaped by html/template. It lists every finding (the page
+// filters them); Options.MaxEvidence, when set, bounds evidence rows per
+// finding (default 20).
 type HTML struct{ Options Options }
 
 // Name returns "html".
@@ -107,6 +109,10 @@ func (h HTML) Render(w io.Writer, r *Report) error {
 		v.MaxSev = max.String()
 	}
 
+	maxEv := htmlMaxEvidence
+	if h.Options.MaxEvidence > 0 {
+		maxEv = h.Options.MaxEvidence
+	}
 	// Attach findings to apps: by package, then by location prefix when
 	// two apps share a package.
 	byPkg := map[string][]int{}
@@ -121,8 +127,8 @@ func (h HTML) Render(w io.Writer, r *Report) error {
 		f := &r.Findings[i]
 		cats[f.Category] = true
 		hf := htmlFinding{Finding: f, Evidence: f.Evidence}
-		if len(hf.Evidence) > htmlMaxEvidence {
-			hf.Evidence, hf.MoreEv = hf.Evidence[:htmlMaxEvidence], len(hf.Evidence)-htmlMaxEvidence
+		if len(hf.Evidence) > maxEv {
+			hf.Evidence, hf.MoreEv = hf.Evidence[:maxEv], len(hf.Evidence)-maxEv
 		}
 		for _, t := range f.Tags {
 			if s, ok := strings.CutPrefix(t, "baseline:"); ok {

@@ -17,13 +17,17 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/romscan/romscan/extract"
 	"github.com/romscan/romscan/finding"
 	"github.com/romscan/romscan/report"
 	"github.com/romscan/romscan/signatures"
 )
 
-// MaxFileSize bounds ignore and baseline files read from disk.
-const MaxFileSize = 256 << 20
+// Size bounds of the files read from disk.
+const (
+	MaxIgnoreSize   = 4 * extract.MiB   // an ignore file
+	MaxBaselineSize = 512 * extract.MiB // a baseline JSON report
+)
 
 // Baseline tags added to findings by Baseline.Mark.
 const (
@@ -59,7 +63,7 @@ type ignoreFile struct {
 
 // LoadIgnores reads and checks an ignore file.
 func LoadIgnores(path string) (*Ignores, error) {
-	data, err := readBounded(path)
+	data, err := readBounded(path, MaxIgnoreSize)
 	if err != nil {
 		return nil, fmt.Errorf("read ignore file: %w", err)
 	}
@@ -311,7 +315,7 @@ type Baseline struct {
 
 // LoadBaseline reads a JSON report written by `romscan scan -o json`.
 func LoadBaseline(path string) (*Baseline, error) {
-	data, err := readBounded(path)
+	data, err := readBounded(path, MaxBaselineSize)
 	if err != nil {
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
@@ -410,18 +414,18 @@ func (g Gate) Check(r *report.Report) Verdict {
 	return v
 }
 
-func readBounded(path string) ([]byte, error) {
+func readBounded(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("read %q: larger than %d MiB", path, MaxFileSize>>20)
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("read %q: larger than %d MiB: %w", path, max/extract.MiB, extract.ErrLimit)
 	}
 	return data, nil
 }
