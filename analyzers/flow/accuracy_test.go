@@ -22,11 +22,11 @@ var (
 
 type benchRow struct {
 	apk, category, name, leaks string
-	expected, fdForward     int
-	fdKnown                 bool
-	found                   int // flow findings
-	dur                     time.Duration
-	err                     error
+	expected, fdForward        int
+	fdKnown                    bool
+	found                      int // flow findings
+	dur                        time.Duration
+	err                        error
 }
 
 // TestAccuracy scans every DroidBench APK and reports app-level precision,

@@ -30,7 +30,11 @@ type engine struct {
 	// callers lists, per method, the methods calling it (for reachability).
 	callers map[int32][]int32
 	// manifest says whether the app's manifest is known.
-	manifest bool
+	manifest  bool
+	constRets map[int32]struct {
+		v  int64
+		ok bool
+	}
 }
 
 type foundEndpoint struct {
@@ -61,7 +65,10 @@ type fieldInfo struct {
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, callers: map[int32][]int32{}}
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+			v  int64
+			ok bool
+		}{}}
 }
 
 func (e *engine) typeID(name string) int32 {
@@ -268,6 +275,7 @@ func (e *engine) method(m *method) {
 	h := &mhooks{e: e, m: m, dx: m.cls.dex.File, ci: map[int]*callInfo{}, lab: map[int][]int{}}
 	r := newRun(code, h, e.b)
 	h.r = r
+	r.sink = h.out
 	if !r.decode() {
 		return
 	}
@@ -459,11 +467,19 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 		if op == dex.OpIgetWide {
 			r.clear(s, ins.A+1)
 		}
+		if op == dex.OpIgetObject && fi != nil && fi.source == nil && r.ok(ins.A) {
+			s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+		}
 	case op >= dex.OpSget && op <= dex.OpSgetShort:
 		r.clear(s, ins.A)
 		setLabels(ins.A)
 		if op == dex.OpSgetWide {
 			r.clear(s, ins.A+1)
+		}
+		if op == dex.OpSgetObject && r.ok(ins.A) {
+			if fi := h.e.field(h.dx, ins.Index); fi != nil && fi.source == nil {
+				s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+			}
 		}
 	case op >= dex.OpIput && op <= dex.OpIputShort:
 		t := r.taint(s, ins.A)
@@ -473,6 +489,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			}
 			if r.ok(ins.B) && ins.A != ins.B {
 				or(r.taint(s, ins.B), t)
+				r.stored(s, ins.B, t)
 			}
 		}
 	case op >= dex.OpSput && op <= dex.OpSputShort:
@@ -492,6 +509,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		res[i] = 0
 	}
 	s.ty[r.nregs] = 0
+	s.kk[r.nregs] = false
 	ci := h.ci[idx]
 	if ci == nil {
 		// invoke-custom (lambdas): the result may carry any argument.
@@ -553,6 +571,11 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 				res[l/64] |= 1 << (l % 64)
 			}
 		}
+		if len(targets) == 1 {
+			if v, ok := h.e.constRet(targets[0]); ok {
+				s.k[r.nregs], s.kk[r.nregs] = v, true
+			}
+		}
 		return
 	}
 	if ci.native != nil && !empty(argsOnly) {
@@ -583,6 +606,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		dst, ok2 := slot(2)
 		if ok1 && ok2 && r.ok(dst) {
 			or(r.taint(s, dst), r.taint(s, src))
+			r.stored(s, dst, r.taint(s, src))
 		}
 		return
 	case modelNoPropagate:
@@ -592,6 +616,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	if ci.mutates && !ci.static && !empty(argsOnly) {
 		if reg, ok := slot(0); ok && r.ok(reg) {
 			or(r.taint(s, reg), argsOnly)
+			r.stored(s, reg, argsOnly)
 		}
 	}
 }
@@ -607,4 +632,46 @@ func (h *mhooks) sinkNode(ins *dex.Instruction, x *signatures.APIEntry, category
 		h.e.g.sink[n] = ss
 	}
 	return n
+}
+
+// constRet returns the constant a small method always returns
+// ("int foo() { return 42; }"), so branches on it can be decided.
+func (e *engine) constRet(m *method) (int64, bool) {
+	if v, ok := e.constRets[m.id]; ok {
+		return v.v, v.ok
+	}
+	var res struct {
+		v  int64
+		ok bool
+	}
+	defer func() { e.constRets[m.id] = res }()
+	code, err := m.cls.dex.File.Code(&m.enc)
+	if err != nil || code == nil || len(code.Insns) > 16 {
+		return 0, false
+	}
+	regs := map[uint32]int64{}
+	var ins dex.Instruction
+	for pc := 0; pc < len(code.Insns); {
+		w, err := dex.DecodeInto(&ins, code.Insns, pc)
+		if err != nil || w <= 0 {
+			return 0, false
+		}
+		switch {
+		case ins.Op >= dex.OpConst4 && ins.Op <= dex.OpConstHigh16:
+			regs[ins.A] = ins.Literal
+		case ins.Op == dex.OpReturn:
+			v, ok := regs[ins.A]
+			if !ok || (res.ok && res.v != v) {
+				res.ok = false
+				return 0, false
+			}
+			res.v, res.ok = v, true
+		case ins.Op == dex.OpNop:
+		default:
+			res.ok = false
+			return 0, false
+		}
+		pc += w
+	}
+	return res.v, res.ok
 }

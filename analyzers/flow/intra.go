@@ -44,25 +44,30 @@ type state struct {
 	k  []int64
 	kk []bool
 	ty []int32
+	// org is the graph node (plus one) a register's object was loaded
+	// from (a field), so storing into it updates that cell; 0 when none.
+	org []int32
 }
 
 // run is one method's analysis.
 type run struct {
-	code   *dex.Code
-	h      hooks
-	b      *budget
-	insns  []dex.Instruction
-	at     []int32 // pc → instruction index, -1 inside an instruction
-	nregs  int     // registers modelled; slot nregs is the pending result
-	w      int     // words per taint set
-	labels []int32 // label → graph node
-	byNode map[int32]int
-	folded bool // labels were folded (more than maxLabels)
+	code       *dex.Code
+	h          hooks
+	b          *budget
+	insns      []dex.Instruction
+	at         []int32 // pc → instruction index, -1 inside an instruction
+	nregs      int     // registers modelled; slot nregs is the pending result
+	w          int     // words per taint set
+	labels     []int32 // label → graph node
+	byNode     map[int32]int
+	folded     bool  // labels were folded (more than maxLabels)
 	params     []int // parameter registers (both halves of a wide one)
 	paramLabel []int // the label of each of params
-	trunc  bool  // undecodable code was cut off
-	insens bool  // analysed flow-insensitively
-	tmp    []uint64
+	trunc      bool  // undecodable code was cut off
+	insens     bool  // analysed flow-insensitively
+	tmp        []uint64
+	// sink receives stores into objects loaded from graph nodes.
+	sink func(t []uint64, node int32)
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
@@ -230,7 +235,7 @@ func (r *run) blocks() []block {
 
 func (r *run) newState() *state {
 	n := r.nregs + 1
-	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n)}
+	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n), org: make([]int32, n)}
 }
 
 func (r *run) copyState(dst, src *state) {
@@ -238,6 +243,7 @@ func (r *run) copyState(dst, src *state) {
 	copy(dst.k, src.k)
 	copy(dst.kk, src.kk)
 	copy(dst.ty, src.ty)
+	copy(dst.org, src.org)
 }
 
 // join merges src into dst and reports whether dst changed.
@@ -256,6 +262,10 @@ func (r *run) join(dst, src *state) bool {
 		}
 		if dst.ty[i] != 0 && dst.ty[i] != src.ty[i] {
 			dst.ty[i] = 0
+			changed = true
+		}
+		if dst.org[i] != 0 && dst.org[i] != src.org[i] {
+			dst.org[i] = 0
 			changed = true
 		}
 	}
@@ -391,6 +401,14 @@ func (r *run) initParams(s *state) {
 	}
 }
 
+// stored notes that t was stored into the object in reg: when that object
+// was loaded from a field, the field's cell receives t.
+func (r *run) stored(s *state, reg uint32, t []uint64) {
+	if r.ok(reg) && s.org[reg] != 0 && !empty(t) && r.sink != nil {
+		r.sink(t, s.org[reg]-1)
+	}
+}
+
 // Register helpers; out-of-range registers (hostile code) are ignored.
 
 func (r *run) ok(reg uint32) bool { return int(reg) < r.nregs }
@@ -419,6 +437,7 @@ func (r *run) clear(s *state, reg uint32) {
 	}
 	s.kk[reg] = false
 	s.ty[reg] = 0
+	s.org[reg] = 0
 }
 
 func (r *run) set(s *state, reg int, label int) {
@@ -440,6 +459,7 @@ func (r *run) assign(s *state, dst uint32, srcs ...uint32) {
 	copy(s.t[int(dst)*r.w:], acc)
 	s.kk[dst] = false
 	s.ty[dst] = 0
+	s.org[dst] = 0
 }
 
 func or(dst, src []uint64) {
@@ -477,7 +497,7 @@ func (r *run) move(s *state, dst, src uint32) {
 		return
 	}
 	copy(s.t[int(dst)*r.w:int(dst)*r.w+r.w], s.t[int(src)*r.w:int(src)*r.w+r.w])
-	s.k[dst], s.kk[dst], s.ty[dst] = s.k[src], s.kk[src], s.ty[src]
+	s.k[dst], s.kk[dst], s.ty[dst], s.org[dst] = s.k[src], s.kk[src], s.ty[src], s.org[src]
 }
 
 func (r *run) setConst(s *state, dst uint32, v int64) {
@@ -509,7 +529,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpMoveResult && op <= dex.OpMoveResultObject:
 		if r.ok(ins.A) {
 			copy(s.t[int(ins.A)*r.w:int(ins.A)*r.w+r.w], r.result(s))
-			s.kk[ins.A], s.ty[ins.A] = false, s.ty[r.nregs]
+			s.k[ins.A], s.kk[ins.A], s.ty[ins.A], s.org[ins.A] = s.k[r.nregs], s.kk[r.nregs], s.ty[r.nregs], 0
 			if op == dex.OpMoveResultWide && r.ok(ins.A+1) {
 				copy(s.t[int(ins.A+1)*r.w:int(ins.A+1)*r.w+r.w], r.result(s))
 				s.kk[ins.A+1] = false
@@ -545,6 +565,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpAput && op <= dex.OpAputShort:
 		if r.ok(ins.B) {
 			or(s.t[int(ins.B)*r.w:int(ins.B)*r.w+r.w], r.taint(s, ins.A))
+			r.stored(s, ins.B, r.taint(s, ins.A))
 		}
 	case op >= dex.OpNegInt && op <= dex.OpIntToShort:
 		v, known := r.konst(s, ins.B)
