@@ -247,6 +247,17 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 
 func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path []int32) finding.Finding {
 	exfil := exfilCategories[sk.category]
+	viaEndpoint := false
+	if !exfil && sk.category == "file" {
+		// A stream write whose stream came from a connection or socket with
+		// a known endpoint sends over the network.
+		for _, s := range sk.endpoints {
+			if endpointValue(s) != "" {
+				exfil, viaEndpoint = true, true
+				break
+			}
+		}
+	}
 	rule := RuleLeak
 	if exfil {
 		rule = RuleExfiltration
@@ -302,6 +313,10 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	sinkID := "native code"
 	if sk.entry != nil {
 		sinkName, sinkID = sk.entry.Title, sk.entry.ID
+	}
+	if viaEndpoint {
+		sinkName = "a network stream (" + sinkName + ")"
+		sinkID += " on a network connection"
 	}
 	dl := func(m *method) string { return m.cls.dex.Loc.String() }
 	srcEv := finding.Evidence{Location: dl(src.m), Class: src.m.ref.Class, Method: src.m.ref.Name + src.m.ref.Descriptor, API: src.api, Offset: src.off,

@@ -99,6 +99,7 @@ func (r *run) label(node int32) int {
 // decode reads every instruction; undecodable code ends the method there.
 func (r *run) decode() bool {
 	n := len(r.code.Insns)
+	r.insns = r.insns[:0]
 	r.at = make([]int32, n+1)
 	for i := range r.at {
 		r.at[i] = -1
@@ -276,7 +277,10 @@ func (r *run) join(dst, src *state) bool {
 // blocks to a fixpoint (or a single flow-insensitive state for methods too
 // big for per-block states). It reports false when the budget ran out.
 func (r *run) analyze(paramLabels func(r *run)) bool {
-	if !r.decode() || len(r.insns) == 0 {
+	if r.at == nil && !r.decode() {
+		return false
+	}
+	if len(r.insns) == 0 {
 		return !r.b.over()
 	}
 	for i := range r.insns {
