@@ -23,7 +23,7 @@ func summarise(fs []finding.Finding) (flows []flowSummary, recovered []string) {
 			src, sink := f.Evidence[0], f.Evidence[1]
 			flows = append(flows, flowSummary{Rule: f.RuleID, Source: strings.TrimPrefix(src.Note, "source "),
 				SourceMethod: shortMethod(src.Class, strings.SplitN(src.Method, "(", 2)[0]),
-				Sink: sink.API[:strings.Index(sink.API, "(")], SinkMethod: shortMethod(sink.Class, strings.SplitN(sink.Method, "(", 2)[0]),
+				Sink:         sink.API[:strings.Index(sink.API, "(")], SinkMethod: shortMethod(sink.Class, strings.SplitN(sink.Method, "(", 2)[0]),
 				Endpoint: sink.String})
 		case RuleEndpointFolded:
 			recovered = append(recovered, f.Evidence[0].String+" | "+f.Evidence[0].Note)
