@@ -281,7 +281,37 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 			fail(loc, fmt.Errorf("%s: %w", a.Name(), err))
 		}
 	}
+	res.findings = reconcile(res.findings)
 	return res
+}
+
+// reconcile drops the harvesting analyzer's same-method hint where the flow
+// analyzer proved a flow through that method: the flow finding tells the
+// same story with its path and endpoint.
+func reconcile(fs []finding.Finding) []finding.Finding {
+	proved := map[string]bool{}
+	for _, f := range fs {
+		if f.RuleID != "flow.exfiltration" {
+			continue
+		}
+		for _, e := range f.Evidence {
+			proved[e.Location+"\x00"+e.Class+"\x00"+e.Method] = true
+		}
+	}
+	if len(proved) == 0 {
+		return fs
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.RuleID == "harvest.source-and-sink-in-method" && len(f.Evidence) > 0 {
+			e := f.Evidence[0]
+			if proved[e.Location+"\x00"+e.Class+"\x00"+e.Method] {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 type dexBytes struct {

@@ -6,6 +6,7 @@ package list
 import (
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/analyzers/endpoints"
+	"github.com/romscan/romscan/analyzers/flow"
 	"github.com/romscan/romscan/analyzers/harvesting"
 	"github.com/romscan/romscan/analyzers/manifest"
 	"github.com/romscan/romscan/analyzers/signing"
@@ -18,5 +19,6 @@ func All() []analyzers.Analyzer {
 		signing.New(),
 		harvesting.New(),
 		endpoints.New(),
+		flow.New(),
 	}
 }
