@@ -89,7 +89,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		return nil, nil
 	}
 	b := newBudget(a.cfg.MaxSteps, a.cfg.MaxTime)
-	p := load(ctx, t.App, b)
+	p := load(ctx, t.App, b, t.Sigs.APIs.IsLibrary)
 	e := newEngine(p, t.Sigs.APIs, b)
 	e.markComponents(t)
 	e.analyzeAll(ctx)

@@ -60,7 +60,11 @@ type program struct {
 
 // load reads every class of every DEX; the first definition of a class wins,
 // as on Android.
-func load(ctx context.Context, app *analyzers.App, b *budget) *program {
+// load reads the app's classes. Classes for which skip says true (common
+// libraries: androidx, Play services, ...) are left out and their methods
+// modelled like framework calls: that keeps big apps fast, and a library's
+// own traffic is what the tracker analyzer reports.
+func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class string) bool) *program {
 	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{}}
 	for _, d := range app.Dex {
 		f := d.File
@@ -74,6 +78,9 @@ func load(ctx context.Context, app *analyzers.App, b *budget) *program {
 				continue
 			}
 			if _, dup := p.classes[c.Name]; dup {
+				continue
+			}
+			if skip != nil && skip(c.Name) {
 				continue
 			}
 			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: map[string]*method{}, fields: map[string]bool{}}
