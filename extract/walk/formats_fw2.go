@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/romscan/romscan/extract/bootimg"
+	"github.com/romscan/romscan/extract/superimg"
 	"github.com/romscan/romscan/extract/vbmeta"
 )
 
@@ -127,4 +128,59 @@ func containerNotes(c Container) []string {
 		return n.Notes()
 	}
 	return nil
+}
+
+// Notes lists every logical partition of the super image, with the empty
+// ones (a super_empty.img, the unused slot of an A/B pair) that the walk
+// does not descend into.
+func (c *superContainer) Notes() []string {
+	parts := c.s.Partitions()
+	notes := []string{fmt.Sprintf("super: %d logical partitions on %d block devices", len(parts), len(c.s.BlockDevices()))}
+	for _, p := range parts {
+		if len(notes) >= maxNotes {
+			notes = append(notes, fmt.Sprintf("super: %d more partitions not listed", len(parts)-maxNotes+1))
+			break
+		}
+		var attrs []string
+		for _, a := range []struct {
+			bit  uint32
+			name string
+		}{{superimg.AttrReadonly, "readonly"}, {superimg.AttrSlotSuffixed, "slot-suffixed"}, {superimg.AttrUpdated, "updated"}, {superimg.AttrDisabled, "disabled"}} {
+			if p.Attributes&a.bit != 0 {
+				attrs = append(attrs, a.name)
+			}
+		}
+		notes = append(notes, fmt.Sprintf("super: partition %s, group %s, %d bytes, %d extents%s",
+			clean(p.Name), clean(p.Group), p.Size, len(p.Extents), listSuffix(attrs)))
+	}
+	return notes
+}
+
+// Notes lists the partitions of the payload and whether it is incremental.
+func (c *payloadContainer) Notes() []string {
+	parts := c.p.Partitions()
+	kind := "full"
+	if c.p.MinorVersion() != 0 {
+		kind = fmt.Sprintf("incremental (minor version %d)", c.p.MinorVersion())
+	}
+	notes := []string{fmt.Sprintf("payload: %s, %d partitions", kind, len(parts))}
+	for _, p := range parts {
+		if len(notes) >= maxNotes {
+			notes = append(notes, fmt.Sprintf("payload: %d more partitions not listed", len(parts)-maxNotes+1))
+			break
+		}
+		var attrs []string
+		if p.Incremental {
+			attrs = append(attrs, "needs the base partition")
+		}
+		notes = append(notes, fmt.Sprintf("payload: partition %s, %d bytes, %d operations%s", clean(p.Name), p.Size, p.NumOps, listSuffix(attrs)))
+	}
+	return notes
+}
+
+func listSuffix(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(s, ", ")
 }
