@@ -100,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		results    []*result
 		walkErrs   []report.FileError
 		containers []report.Container
+		notes      []report.Note
 		done       atomic.Int64
 		stats      analyzers.Stats
 	)
@@ -148,6 +149,9 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	w.OnContainer = func(ci walk.ContainerInfo) {
 		mu.Lock()
 		containers = append(containers, report.Container{Location: ci.Loc.String(), Format: ci.Format, Size: ci.Size})
+		for _, n := range ci.Notes {
+			notes = append(notes, report.Note{Location: ci.Loc.String(), Text: n})
+		}
 		mu.Unlock()
 	}
 	inputs := describeInputs(cfg.Inputs)
@@ -159,6 +163,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	r.Inputs = inputs
 	r.Errors = append(r.Errors, walkErrs...)
 	r.Containers = containers
+	r.Notes = append(r.Notes, notes...)
 	r.Summary.Files = int(done.Load())
 	r.Summary.SpilledBytes = spill.Written()
 	r.Sort()

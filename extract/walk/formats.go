@@ -25,6 +25,8 @@ func Formats() []Format {
 		superFormat{},
 		ext4Format{},
 		erofsFormat{},
+		bootFormat{},
+		vbmetaFormat{},
 		zipFormat{},
 		tarFormat{},
 	}

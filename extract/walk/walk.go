@@ -50,6 +50,7 @@ type ContainerInfo struct {
 	Loc    extract.Location
 	Format string
 	Size   int64
+	Notes  []string // facts the container states about itself (vbmeta properties)
 }
 
 // Walker walks inputs. Visit is called for every leaf (it may hand the leaf
@@ -203,7 +204,7 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 			return nil
 		}
 		if w.OnContainer != nil {
-			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size})
+			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size, Notes: containerNotes(c)})
 		}
 		return w.walkContainer(ctx, c, loc, depth+1, r)
 	}
