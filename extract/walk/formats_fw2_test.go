@@ -379,8 +379,8 @@ func TestPayloadCorpusWalk(t *testing.T) {
 	delta := testutil.Corpus(t, "firmware/aosp-update_engine/delta_payload.bin")
 	s, _ = walkSeen(t, 1, false, delta)
 	err := s.errs["delta_payload.bin!kernel"]
-	if !errors.Is(err, extract.ErrNeedsBase) || !strings.Contains(err.Error(), "base ROM") {
-		t.Errorf("delta kernel: error %v, want one wrapping ErrNeedsBase that names the base ROM", err)
+	if !errors.Is(err, extract.ErrNeedsBase) || !strings.Contains(err.Error(), "--base") {
+		t.Errorf("delta kernel: error %v, want one wrapping ErrNeedsBase that names --base", err)
 	}
 	if !contains(s.notes("delta_payload.bin"), "payload: partition kernel, 4194304 bytes, 14 operations, needs the base partition") {
 		t.Errorf("delta notes %q", s.notes("delta_payload.bin"))
