@@ -61,20 +61,20 @@ func decodeStrict(name string, b []byte, v any) error {
 }
 
 // readOptional reads fsys/name, returning nil when it does not exist.
-func readOptional(fsys fs.FS, name string) ([]byte, error) {
+func readOptional(fsys fs.FS, name, display string) ([]byte, error) {
 	st, err := fs.Stat(fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("signatures: read %s: %w", name, err)
+		return nil, fmt.Errorf("signatures: read %s: %w", display, err)
 	}
 	if st.Size() > maxCatalogueFile {
-		return nil, fmt.Errorf("signatures: read %s: %d bytes is more than the %d allowed", name, st.Size(), maxCatalogueFile)
+		return nil, fmt.Errorf("signatures: read %s: %d bytes is more than the %d allowed", display, st.Size(), maxCatalogueFile)
 	}
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("signatures: read %s: %w", name, err)
+		return nil, fmt.Errorf("signatures: read %s: %w", display, err)
 	}
 	return b, nil
 }
@@ -98,14 +98,14 @@ func (s *Set) loadExtra(fsys fs.FS, label string, hash func(name string, b []byt
 	yars = append(yars, more...)
 	sort.Strings(yars)
 	for _, y := range yars {
-		b, err := readOptional(fsys, y)
+		b, err := readOptional(fsys, y, name(y))
 		if err != nil {
 			return err
 		}
 		hash(y, b)
 		s.Yara = append(s.Yara, YaraSource{Name: name(y), Data: b})
 	}
-	if b, err := readOptional(fsys, "catalog/trackers.yaml"); err != nil {
+	if b, err := readOptional(fsys, "catalog/trackers.yaml", name("catalog/trackers.yaml")); err != nil {
 		return err
 	} else if b != nil {
 		hash("catalog/trackers.yaml", b)
@@ -113,7 +113,7 @@ func (s *Set) loadExtra(fsys fs.FS, label string, hash func(name string, b []byt
 			return err
 		}
 	}
-	if b, err := readOptional(fsys, "catalog/telemetry.yaml"); err != nil {
+	if b, err := readOptional(fsys, "catalog/telemetry.yaml", name("catalog/telemetry.yaml")); err != nil {
 		return err
 	} else if b != nil {
 		hash("catalog/telemetry.yaml", b)
@@ -121,7 +121,7 @@ func (s *Set) loadExtra(fsys fs.FS, label string, hash func(name string, b []byt
 			return err
 		}
 	}
-	if b, err := readOptional(fsys, "catalog/watchlists.yaml"); err != nil {
+	if b, err := readOptional(fsys, "catalog/watchlists.yaml", name("catalog/watchlists.yaml")); err != nil {
 		return err
 	} else if b != nil {
 		hash("catalog/watchlists.yaml", b)
@@ -129,7 +129,7 @@ func (s *Set) loadExtra(fsys fs.FS, label string, hash func(name string, b []byt
 			return err
 		}
 	}
-	if b, err := readOptional(fsys, "config.yaml"); err != nil {
+	if b, err := readOptional(fsys, "config.yaml", name("config.yaml")); err != nil {
 		return err
 	} else if b != nil {
 		hash("config.yaml", b)
