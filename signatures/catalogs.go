@@ -482,15 +482,21 @@ func (s *Set) Disabled(id string) bool {
 	return false
 }
 
-// Disable disables rule ids.
+// Disable disables rule ids; the bundle version changes with them, since
+// the output does.
 func (s *Set) Disable(ids ...string) {
 	if s.disabled == nil {
 		s.disabled = map[string]bool{}
 	}
+	var added []string
 	for _, id := range ids {
-		if id = strings.TrimSpace(id); id != "" {
+		if id = strings.TrimSpace(id); id != "" && !s.disabled[id] {
 			s.disabled[id] = true
+			added = append(added, id)
 		}
+	}
+	if len(added) > 0 && s.Version != "" {
+		s.rehash("disable", []byte(strings.Join(added, ",")))
 	}
 }
 
