@@ -173,3 +173,16 @@ func TestImportedExodusAgrees(t *testing.T) {
 	}
 	runCorpus(t, sigs, func(id string, _ *signatures.Set) string { return byID[id] })
 }
+
+func openFile(t testing.TB, path string) *os.File {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func mapFSOf(name string, data []byte) fstest.MapFS {
+	return fstest.MapFS{name: {Data: data}}
+}
