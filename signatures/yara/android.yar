@@ -227,7 +227,8 @@ rule root_su_paths
 }
 
 // DEX code that runs "su" through Runtime.exec: the string "su" as a whole
-// DEX string (uleb128 length 2, "su", NUL) next to Runtime.exec.
+// DEX string (uleb128 length 2, "su", NUL) with "-c", or an su path, next to
+// Runtime.exec. "su" alone is not enough: obfuscators name members "su".
 rule dex_runtime_exec_su
 {
     meta:
@@ -239,9 +240,13 @@ rule dex_runtime_exec_su
         $runtime = "Ljava/lang/Runtime;" ascii
         $exec = "\x04exec\x00" ascii
         $su = "\x02su\x00" ascii
+        $dash_c = "\x02-c\x00" ascii
         $su_c = "su -c" ascii
+        $xbin_su = "/system/xbin/su" ascii
+        $bin_su = "/system/bin/su" ascii
     condition:
-        uint32(0) == 0x0a786564 and $runtime and $exec and ($su or $su_c)
+        uint32(0) == 0x0a786564 and $runtime and $exec and
+        ($su_c or ($su and ($dash_c or $xbin_su or $bin_su)))
 }
 
 // A dropper: shell commands that install or make executable a file the app
