@@ -159,6 +159,9 @@ func (s *Set) addTrackers(name string, b []byte) error {
 		return err
 	}
 	for i, t := range f.Entries {
+		if t == nil {
+			return fmt.Errorf("signatures: %s entry %d: empty entry", name, i)
+		}
 		where := fmt.Sprintf("%s entry %d (%s)", name, i, t.ID)
 		if err := t.compile(where); err != nil {
 			return err
@@ -178,6 +181,9 @@ func (s *Set) addTelemetry(name string, b []byte) error {
 		return err
 	}
 	for i, t := range f.Entries {
+		if t == nil {
+			return fmt.Errorf("signatures: %s entry %d: empty entry", name, i)
+		}
 		where := fmt.Sprintf("%s entry %d (%s)", name, i, t.ID)
 		if err := t.compile(where); err != nil {
 			return err
@@ -207,6 +213,9 @@ func (s *Set) addWatchlist(name string, b []byte) error {
 		return err
 	}
 	for i, w := range f.Entries {
+		if w == nil {
+			return fmt.Errorf("signatures: %s entry %d: empty entry", name, i)
+		}
 		where := fmt.Sprintf("%s entry %d (%s)", name, i, w.ID)
 		if err := w.compile(where); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package geoip
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -94,4 +95,23 @@ func BenchmarkLookup(b *testing.B) {
 	for b.Loop() {
 		db.Lookup(ip)
 	}
+}
+
+// FuzzParseTable reads arbitrary bytes as both table kinds; every span kept
+// must be a valid range.
+func FuzzParseTable(f *testing.F) {
+	f.Add([]byte("1.0.0.0,1.0.0.255,AU\n42.62.0.0,42.62.175.255,CN\n"))
+	f.Add([]byte("42.62.0.0,42.62.127.255,23724,\"IDC, China Telecommunications Corporation\"\n"))
+	f.Add([]byte("2001:200::,2001:200:ffff:ffff:ffff:ffff:ffff:ffff,JP\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, asn := range []bool{false, true} {
+			spans, _ := parseTable(bytes.NewReader(data), "fuzz", asn)
+			for _, s := range spans {
+				if s.hi.Less(s.lo) {
+					t.Fatalf("reversed span %v-%v", s.lo, s.hi)
+				}
+				find(spans, s.lo)
+			}
+		}
+	})
 }
