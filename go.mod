@@ -20,6 +20,7 @@ require (
 )
 
 require (
+	github.com/hillu/go-yara/v4 v4.2.4 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect

@@ -125,13 +125,19 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 		}()
 	}
+	// Leaves of no known kind go to the workers only when an analyzer
+	// (yara) reads them.
+	keepOther := false
+	for _, a := range cfg.Analyzers {
+		keepOther = keepOther || analyzers.Applies(a, walk.KindOther)
+	}
 	w := walk.New(cfg.Limits, spill)
 	if cfg.Base != "" {
 		w.Base = walk.NewBase(cfg.Base)
 		defer w.Base.Close()
 	}
 	w.Visit = func(l *walk.Leaf) {
-		if !worthAnalysing(l) {
+		if !worthAnalysing(l, keepOther) {
 			l.Done()
 			return
 		}
@@ -181,8 +187,8 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 }
 
 // worthAnalysing drops leaves no analyzer reads.
-func worthAnalysing(l *walk.Leaf) bool {
-	return l.Kind != walk.KindOther
+func worthAnalysing(l *walk.Leaf, keepOther bool) bool {
+	return keepOther || l.Kind != walk.KindOther
 }
 
 // analyzeLeaf runs every applicable analyzer on one leaf. A panic anywhere

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -126,6 +125,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
 	fs.Var(sizeFlag{&lim.MaxSpillBytes}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
 	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "largest decompression ratio of one member")
+	var rf ruleFlags // --rules, --watchlist, --disable (rules.go)
+	rf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: romscan scan [flags] PATH...\n\nScan ROM images, OTA zips, APKs, DEX files, or folders of them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -146,7 +147,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if len(outs) == 0 {
 		outs = outputs{{format: "table"}}
 	}
-	sigs, err := signatures.Load()
+	sigs, err := rf.load()
 	if err != nil {
 		return exitNothing, err
 	}
@@ -156,6 +157,9 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		defer cancel()
 	}
 	cfg := scan.Config{Base: *base, Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	if err := prepareRules(sigs, cfg.Analyzers); err != nil {
+		return exitNothing, err
+	}
 	finish := progress(&cfg, stderr, *quiet)
 	start := time.Now()
 	rep, scanErr := scan.Run(ctx, cfg)
@@ -163,9 +167,11 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if rep == nil {
 		return exitNothing, scanErr
 	}
+	rep.Notes = append(rep.Notes, rulesNotes(sigs)...)
 	if err := ci.apply(rep, sigs, stderr); err != nil {
 		return exitNothing, err
 	}
+	rep.Sort()
 	opt := report.Options{MinSeverity: minSev.sev, MaxApps: *maxApps}
 	if err := writeOutputs(outs, rep, opt, stdout); err != nil {
 		return exitNothing, err
@@ -254,25 +260,6 @@ func progress(cfg *scan.Config, stderr io.Writer, quiet bool) func() {
 		}
 	}
 	return func() {}
-}
-
-func cmdRules(args []string, stdout io.Writer) (int, error) {
-	if len(args) == 0 || args[0] != "list" {
-		return exitUsage, usagef("usage: romscan rules list")
-	}
-	sigs, err := signatures.Load()
-	if err != nil {
-		return exitNothing, err
-	}
-	fmt.Fprintf(stdout, "rule bundle %s\n\n", sigs.Version)
-	entries := append([]*signatures.APIEntry{}, sigs.APIs.Entries...)
-	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-	for _, e := range entries {
-		fmt.Fprintf(stdout, "%-36s %-6s %-8s %-6s %s\n", e.ID, e.Kind, e.Severity, e.Confidence, e.Title)
-	}
-	fmt.Fprintf(stdout, "\n%d dangerous and %d privileged permissions classified; %d ignored endpoint hosts.\n",
-		len(sigs.Permissions.Dangerous), len(sigs.Permissions.Privileged), len(sigs.Endpoints.IgnoreHosts))
-	return exitOK, nil
 }
 
 // parseInterleaved parses flags that may stand before or after the paths
