@@ -61,7 +61,7 @@ func TestDiffExitCodes(t *testing.T) {
 		{"v1-v2", []string{v1, v2}, 1, "", -1},
 		{"v1-v2-fail-on-critical", []string{"-fail-on", "critical", v1, v2}, 0, "", -1},
 		{"v1-v2-fail-on-none", []string{v1, v2, "-fail-on", "none"}, 0, "", -1},
-		{"v2-v1-only-fixed-and-low", []string{"-fail-on", "medium", v2, v1}, 0, "", -1},
+		{"v2-v1-no-new-high", []string{"-fail-on", "high", v2, v1}, 0, "", -1},
 		{"missing", []string{v1, filepath.Join(tmp, "nope.img")}, 3, "NEW side", -1},
 		{"unsupported", []string{text, v1}, 3, "unsupported format", -1},
 		{"empty-folder", []string{v1, empty}, 3, "NEW side", -1},
