@@ -6,7 +6,9 @@ require (
 	github.com/andybalholm/brotli v1.2.8
 	github.com/avast/apkparser v0.0.0-20260423123151-7fcaee440f68
 	github.com/avast/apkverifier v0.0.0-20260710162049-d0e1a791cd5a
+	github.com/google/brotli/go/cbrotli v1.1.0
 	github.com/google/go-cmp v0.7.0
+	github.com/hillu/go-yara/v4 v4.2.4
 	github.com/klauspost/compress v1.20.3
 	github.com/owenrumney/go-sarif/v3 v3.3.1
 	github.com/pierrec/lz4/v4 v4.1.33
@@ -20,10 +22,8 @@ require (
 )
 
 require (
-	github.com/hillu/go-yara/v4 v4.2.4 // indirect
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
-	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/xeipuuv/gojsonpointer v0.0.0-20180127040702-4e3ac2762d5f // indirect
 	github.com/xeipuuv/gojsonreference v0.0.0-20180127040603-bd5ef7bd5415 // indirect
 	golang.org/x/sys v0.49.0 // indirect

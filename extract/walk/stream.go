@@ -11,7 +11,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/andybalholm/brotli"
+	"github.com/google/brotli/go/cbrotli"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -78,8 +78,11 @@ func streamFormats() []Format {
 		streamFormat{name: "lz4", magic: []byte{0x04, 0x22, 0x4d, 0x18}, open: func(r io.Reader) (io.Reader, error) {
 			return lz4.NewReader(r), nil
 		}},
+		// Brotli through the C library (Debian's libbrotli-dev): block OTAs
+		// are brotli streams, and the pure-Go decoder runs at about 40 % of
+		// the C one, which is the ceiling of a block-OTA scan.
 		streamFormat{name: "brotli", ext: ".br", open: func(r io.Reader) (io.Reader, error) {
-			return brotli.NewReader(r), nil
+			return cbrotli.NewReader(r), nil
 		}},
 	}
 }
