@@ -12,7 +12,11 @@ import (
 
 // engine analyses one app.
 type engine struct {
-	p     *program
+	// noSources says the app's own code calls no catalogued source and
+	// overrides no source callback: no flow can start, so only the
+	// endpoint-recovery pass runs.
+	noSources bool
+	p         *program
 	apis  *signatures.APIs
 	g     *graph
 	b     *budget
@@ -286,7 +290,9 @@ func (e *engine) method(m *method) {
 			e.found = append(e.found, foundEndpoint{f, m})
 		}
 	}
-	r.analyze(h.params)
+	if !e.noSources {
+		r.analyze(h.params)
+	}
 	if r.folded {
 		e.folded++
 	}

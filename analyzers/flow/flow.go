@@ -91,6 +91,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	b := newBudget(a.cfg.MaxSteps, a.cfg.MaxTime)
 	p := load(ctx, t.App, b, t.Sigs.APIs.IsLibrary)
 	e := newEngine(p, t.Sigs.APIs, b)
+	e.noSources = !hasSources(ctx, t, p)
 	e.markComponents(t)
 	e.analyzeAll(ctx)
 	reach := e.reachable()
@@ -427,4 +428,58 @@ func conv(cs []android.Component) []androidComponent {
 		out = append(out, androidComponent{name: name, enabled: c.Enabled})
 	}
 	return out
+}
+
+// hasSources says whether a flow can start in the app's analysed code: a
+// catalogued source called, read or named there (from the code index the
+// harvesting analyzer already built), or a method overriding a source
+// callback (onLocationChanged, ...). When there is none, the costly
+// data-flow pass is skipped.
+func hasSources(ctx context.Context, t *analyzers.Target, p *program) bool {
+	for _, d := range t.App.Dex {
+		ix, _ := d.Index(ctx, t.Sigs)
+		if ix == nil {
+			return true // no index: do not guess
+		}
+		for _, u := range ix.APIs {
+			if !u.Entry.IsSource() {
+				continue
+			}
+			for _, s := range u.Sites {
+				if p.classes[s.Class] != nil {
+					return true
+				}
+			}
+		}
+		for idx, sites := range ix.StringUses {
+			str, err := d.File.String(idx)
+			if err != nil {
+				continue
+			}
+			if e := t.Sigs.APIs.String(str); e != nil && e.IsSource() {
+				for _, s := range sites {
+					if p.classes[s.Class] != nil {
+						return true
+					}
+				}
+			}
+		}
+	}
+	for _, c := range p.classes {
+		ancs := p.libraryAncestors(c.name)
+		if len(ancs) == 0 {
+			continue
+		}
+		for _, m := range c.methods {
+			if strings.HasPrefix(m.ref.Name, "<") {
+				continue
+			}
+			for _, anc := range ancs {
+				if x := t.Sigs.APIs.MethodParts(anc, m.ref.Name); x != nil && x.IsSource() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
