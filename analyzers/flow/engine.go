@@ -17,13 +17,13 @@ type engine struct {
 	// endpoint-recovery pass runs.
 	noSources bool
 	p         *program
-	apis  *signatures.APIs
-	g     *graph
-	b     *budget
-	calls map[*dex.File]map[uint32]*callInfo
-	flds  map[*dex.File]map[uint32]*fieldInfo
-	types map[string]int32
-	names []string
+	apis      *signatures.APIs
+	g         *graph
+	b         *budget
+	calls     map[*dex.File]map[uint32]*callInfo
+	flds      map[*dex.File]map[uint32]*fieldInfo
+	types     map[string]int32
+	names     []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
 	found    []foundEndpoint
