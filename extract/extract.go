@@ -4,6 +4,7 @@
 package extract
 
 import (
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -85,4 +86,20 @@ func ParseLocation(s string) Location {
 		return nil
 	}
 	return strings.Split(s, "!")
+}
+
+// ContextReader returns a reader that stops with ctx's error once ctx is
+// done, so a long copy or decode ends promptly on Ctrl-C or a timeout.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return &ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -174,33 +173,5 @@ func loadSide(ctx context.Context, which, path string, base scan.Config, stderr 
 
 func writeDiffOutputs(outs diffOutputs, d *diff.Delta, opt diff.RenderOptions, stdout io.Writer) error {
 	renderers := diff.Renderers(opt)
-	for _, o := range outs {
-		r := renderers[o.format]
-		if o.file == "" || o.file == "-" {
-			bw := bufio.NewWriter(stdout)
-			if err := r.Render(bw, d); err != nil {
-				return fmt.Errorf("write %s: %w", o.format, err)
-			}
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		f, err := os.Create(o.file)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", o.format, err)
-		}
-		bw := bufio.NewWriter(f)
-		err = r.Render(bw, d)
-		if ferr := bw.Flush(); err == nil {
-			err = ferr
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write %s to %s: %w", o.format, o.file, err)
-		}
-	}
-	return nil
+	return writeFormats(outs, stdout, func(format string, w io.Writer) error { return renderers[format].Render(w, d) })
 }

@@ -132,7 +132,7 @@ func (x *extractor) write(ctx context.Context, l *walk.Leaf) error {
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(f, &ctxReader{ctx, io.NewSectionReader(l.R, 0, l.Size)})
+	n, err := io.Copy(f, extract.ContextReader(ctx, io.NewSectionReader(l.R, 0, l.Size)))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -141,18 +141,6 @@ func (x *extractor) write(ctx context.Context, l *walk.Leaf) error {
 	x.bytes += n
 	x.mu.Unlock()
 	return err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // ExtractPath maps location hops below the input to a relative, local,

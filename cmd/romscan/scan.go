@@ -194,11 +194,16 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 
 func writeOutputs(outs outputs, rep *report.Report, opt report.Options, stdout io.Writer) error {
 	renderers := report.Renderers(opt)
+	return writeFormats(outs, stdout, func(format string, w io.Writer) error { return renderers[format].Render(w, rep) })
+}
+
+// writeFormats writes each requested output, to stdout or to its file,
+// buffered, reporting the first error with the format and file it concerns.
+func writeFormats(outs []output, stdout io.Writer, render func(format string, w io.Writer) error) error {
 	for _, o := range outs {
-		r := renderers[o.format]
 		if o.file == "" || o.file == "-" {
 			bw := bufio.NewWriter(stdout)
-			if err := r.Render(bw, rep); err != nil {
+			if err := render(o.format, bw); err != nil {
 				return fmt.Errorf("write %s: %w", o.format, err)
 			}
 			if err := bw.Flush(); err != nil {
@@ -211,7 +216,7 @@ func writeOutputs(outs outputs, rep *report.Report, opt report.Options, stdout i
 			return fmt.Errorf("write %s: %w", o.format, err)
 		}
 		bw := bufio.NewWriter(f)
-		err = r.Render(bw, rep)
+		err = render(o.format, bw)
 		if ferr := bw.Flush(); err == nil {
 			err = ferr
 		}

@@ -61,7 +61,7 @@ func (s *Spiller) Close() error {
 // memory when small or a temp file otherwise, and returns a ReaderAt over
 // the result and a release func that frees it. sizeHint < 0 means unknown.
 func (s *Spiller) Decode(ctx context.Context, r io.Reader, sizeHint, maxSize int64, what string) (sizedReaderAt, func(), error) {
-	r = &ctxReader{ctx: ctx, r: r}
+	r = extract.ContextReader(ctx, r)
 	if sizeHint >= 0 && sizeHint > maxSize {
 		return nil, nil, fmt.Errorf("decode %s: declared size %d over the %d-byte limit (raise --max-file-size): %w", what, sizeHint, maxSize, extract.ErrLimit)
 	}
@@ -139,19 +139,6 @@ type fileReaderAt struct {
 
 func (f *fileReaderAt) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, off) }
 func (f *fileReaderAt) Size() int64                             { return f.size }
-
-// ctxReader stops a long decode when the scan is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
 
 // ratioReader fails once the decoded bytes exceed ratio × stored bytes,
 // stopping decompression bombs early.
