@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/romscan/romscan/extract"
@@ -23,8 +24,8 @@ func Formats() []Format {
 		sparseFormat{},
 		payloadFormat{},
 		superFormat{},
-		ext4Format{},
-		erofsFormat{},
+		ext4Format,
+		erofsFormat,
 		bootFormat{},
 		vbmetaFormat{},
 		zipFormat{},
@@ -46,31 +47,32 @@ func (sparseFormat) Open(ctx context.Context, src Source, env *Env) (Container, 
 	return &single{r: im, size: im.Size()}, nil
 }
 
-// ext4Format lists an ext2/3/4 file system image.
-type ext4Format struct{}
+// fsImageFormat lists a file-system image read in place (ext4, EROFS).
+type fsImageFormat struct {
+	name  string
+	sniff func(head []byte) bool
+	open  func(r io.ReaderAt, size int64, lim extract.Limits) (fs.FS, error)
+}
 
-func (ext4Format) Name() string                        { return "ext4" }
-func (ext4Format) Sniff(head []byte, name string) bool { return ext4.Sniff(head) }
-func (ext4Format) Open(ctx context.Context, src Source, env *Env) (Container, error) {
-	fsys, err := ext4.OpenLimits(src.R, src.Size, env.Limits)
+func (f fsImageFormat) Name() string                        { return f.name }
+func (f fsImageFormat) Sniff(head []byte, name string) bool { return f.sniff(head) }
+func (f fsImageFormat) Open(ctx context.Context, src Source, env *Env) (Container, error) {
+	fsys, err := f.open(src.R, src.Size, env.Limits)
 	if err != nil {
 		return nil, err
 	}
 	return &fsContainer{fsys: fsys, slash: true, maxFiles: env.Limits.MaxEntries}, nil
 }
 
-// erofsFormat lists an EROFS image (plain or LZ4-compressed).
-type erofsFormat struct{}
-
-func (erofsFormat) Name() string                        { return "erofs" }
-func (erofsFormat) Sniff(head []byte, name string) bool { return erofs.Sniff(head) }
-func (erofsFormat) Open(ctx context.Context, src Source, env *Env) (Container, error) {
-	fsys, err := erofs.Open(src.R, src.Size)
-	if err != nil {
-		return nil, err
-	}
-	return &fsContainer{fsys: fsys, slash: true, maxFiles: env.Limits.MaxEntries}, nil
-}
+var (
+	ext4Format = fsImageFormat{name: "ext4", sniff: ext4.Sniff, open: func(r io.ReaderAt, size int64, lim extract.Limits) (fs.FS, error) {
+		return ext4.OpenLimits(r, size, lim)
+	}}
+	// EROFS, plain or LZ4-compressed.
+	erofsFormat = fsImageFormat{name: "erofs", sniff: erofs.Sniff, open: func(r io.ReaderAt, size int64, lim extract.Limits) (fs.FS, error) {
+		return erofs.Open(r, size)
+	}}
+)
 
 // superFormat lists the logical partitions of a super.img.
 type superFormat struct{}
