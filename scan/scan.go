@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/extract"
@@ -46,6 +47,8 @@ type Config struct {
 	Limits    extract.Limits
 	Sigs      *signatures.Set
 	Analyzers []analyzers.Analyzer
+	// TargetTimeout bounds the analysis of one file; 0 means no bound.
+	TargetTimeout time.Duration
 	// Base is the old ROM (a folder of partition images, a full payload or
 	// OTA zip, or a super.img) that incremental updates are applied to.
 	Base string
@@ -111,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		go func() {
 			defer wg.Done()
 			for leaf := range leaves {
-				res := analyzeCached(ctx, &cfg, leaf, &stats)
+				res := analyzeWithin(ctx, &cfg, leaf, &stats)
 				leaf.Done()
 				n := done.Add(1)
 				if res != nil {
@@ -184,6 +187,22 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		return r, ErrNothingScannable
 	}
 	return r, nil
+}
+
+// analyzeWithin analyses one leaf within the per-target time limit: a file
+// that takes longer gets an error naming the limit, and the scan goes on.
+func analyzeWithin(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analyzers.Stats) *result {
+	if cfg.TargetTimeout <= 0 {
+		return analyzeCached(ctx, cfg, leaf, stats)
+	}
+	tctx, cancel := context.WithTimeout(ctx, cfg.TargetTimeout)
+	defer cancel()
+	res := analyzeCached(tctx, cfg, leaf, stats)
+	if errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil && res != nil {
+		res.errs = append(res.errs, report.FileError{Location: leaf.Loc.String(),
+			Error: fmt.Sprintf("analysis stopped after %s, the per-file time limit (raise --target-timeout): %v", cfg.TargetTimeout, extract.ErrLimit)})
+	}
+	return res
 }
 
 // worthAnalysing drops leaves no analyzer reads.

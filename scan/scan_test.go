@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/romscan/romscan/analyzers/list"
 	"github.com/romscan/romscan/extract"
@@ -198,5 +199,26 @@ func TestCancelledScanStops(t *testing.T) {
 	}
 	if r == nil {
 		t.Fatal("cancelled scan returned no partial report")
+	}
+}
+
+// TestTargetTimeout gives each file almost no time: every app gets an error
+// naming the per-file limit, and the scan still returns its report.
+func TestTargetTimeout(t *testing.T) {
+	dir := testutil.Corpus(t, "apks/exodus-core")
+	cfg := testConfig(t, dir)
+	cfg.TargetTimeout = time.Nanosecond
+	r, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range r.Errors {
+		if strings.Contains(e.Error, "per-file time limit") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d per-file time-limit errors, want 2 (one per APK): %v", n, r.Errors)
 	}
 }

@@ -106,15 +106,16 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.SetOutput(stderr)
 	lim := extract.DefaultLimits()
 	var (
-		outs    outputs
-		minSev  = severityFlag{sev: finding.Low}
-		failOn  = severityFlag{sev: finding.High}
-		jobs    = fs.Int("jobs", 0, "parallel workers (default: number of CPUs)")
-		quiet   = fs.Bool("quiet", false, "no progress or log lines on stderr")
-		maxApps = fs.Int("max-apps", 50, "apps listed in the table (0 for all)")
-		base    = fs.String("base", "", "old ROM for incremental OTAs: a folder of <partition>.img, a full payload.bin or OTA zip, or a super.img")
-		timeout = fs.Duration("timeout", 0, "stop the scan after this long and write the partial report (e.g. 10m; 0 for none)")
-		ci      ciFlags
+		outs          outputs
+		minSev        = severityFlag{sev: finding.Low}
+		failOn        = severityFlag{sev: finding.High}
+		jobs          = fs.Int("jobs", 0, "parallel workers (default: number of CPUs)")
+		quiet         = fs.Bool("quiet", false, "no progress or log lines on stderr")
+		maxApps       = fs.Int("max-apps", 50, "apps listed in the table (0 for all)")
+		base          = fs.String("base", "", "old ROM for incremental OTAs: a folder of <partition>.img, a full payload.bin or OTA zip, or a super.img")
+		targetTimeout = fs.Duration("target-timeout", 10*time.Minute, "stop analysing one file after this long (a per-file error; 0 for none)")
+		timeout       = fs.Duration("timeout", 0, "stop the scan after this long and write the partial report (e.g. 10m; 0 for none)")
+		ci            ciFlags
 	)
 	ci.register(fs)
 	fs.Var(&outs, "o", "output `FORMAT[=FILE]`, repeatable; formats: "+strings.Join(report.RendererNames(), ", ")+" (default: table on stdout)")
@@ -156,7 +157,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	cfg := scan.Config{Base: *base, Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	cfg := scan.Config{TargetTimeout: *targetTimeout, Base: *base, Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
 	if err := prepareRules(sigs, cfg.Analyzers); err != nil {
 		return exitNothing, err
 	}
