@@ -199,7 +199,14 @@ func analyzeWithin(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *ana
 	defer cancel()
 	res := analyzeCached(tctx, cfg, leaf, stats)
 	if errors.Is(tctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil && res != nil {
-		res.errs = append(res.errs, report.FileError{Location: leaf.Loc.String(),
+		// One clear error instead of each step's "context deadline exceeded".
+		kept := res.errs[:0]
+		for _, e := range res.errs {
+			if !strings.Contains(e.Error, context.DeadlineExceeded.Error()) {
+				kept = append(kept, e)
+			}
+		}
+		res.errs = append(kept, report.FileError{Location: leaf.Loc.String(),
 			Error: fmt.Sprintf("analysis stopped after %s, the per-file time limit (raise --target-timeout): %v", cfg.TargetTimeout, extract.ErrLimit)})
 	}
 	return res
