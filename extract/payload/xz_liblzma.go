@@ -1,4 +1,4 @@
-//go:build cgo && liblzma
+//go:build cgo && !purexz
 
 package payload
 
@@ -46,8 +46,8 @@ import (
 	"github.com/romscan/romscan/extract"
 )
 
-// withLiblzma reports whether REPLACE_XZ is decoded by liblzma (build tag
-// liblzma) rather than in pure Go.
+// withLiblzma reports whether REPLACE_XZ is decoded by liblzma (the
+// default with cgo) rather than in pure Go (no cgo, or build tag purexz).
 const withLiblzma = true
 
 // liblzmaMemLimit bounds what liblzma may allocate for one stream: enough
