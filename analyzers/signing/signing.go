@@ -41,6 +41,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 			Confidence: finding.HighConfidence, Package: t.Package, Description: desc,
 			Evidence: []finding.Evidence{{Location: loc, String: str}}, References: refs})
 	}
+	out = append(out, archiveTricks(t)...)
 	if len(apk.Signers) == 0 {
 		add("signing.unsigned", "APK is not signed", finding.Low, "Android refuses to install unsigned APKs; in a ROM this is a build artefact.", "", "https://source.android.com/docs/security/features/apksigning")
 		return out, nil
@@ -82,4 +83,49 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 			fmt.Sprintf("minSdkVersion=%d", apk.Manifest.MinSDK), "https://nvd.nist.gov/vuln/detail/CVE-2017-13156")
 	}
 	return out, nil
+}
+
+// archiveTricks reports what Android's installer and verifier may read
+// differently: two members with one name and different content (the
+// "master key" bug: one copy verified, the other loaded), and a DEX file
+// prefixed to the APK (Janus, CVE-2017-13156: the runtime loads the DEX,
+// the verifier checks the zip).
+func archiveTricks(t *analyzers.Target) []finding.Finding {
+	apk := t.App.APK
+	loc := t.Loc.String()
+	var out []finding.Finding
+	first := map[string]android.Entry{}
+	seen := map[string]bool{}
+	for _, e := range apk.Entries {
+		f, dup := first[e.Name]
+		if !dup {
+			first[e.Name] = e
+			continue
+		}
+		if seen[e.Name] || (f.CRC32 == e.CRC32 && f.Size == e.Size) {
+			continue
+		}
+		seen[e.Name] = true
+		out = append(out, finding.Finding{
+			RuleID: "signing.duplicate-entry", Title: "Two different members named " + e.Name,
+			Category: "signing", Severity: finding.High, Confidence: finding.HighConfidence, Package: t.Package,
+			Description: "The archive holds two members with the same name and different content: the signature check and the installer may read different copies (Android bug 8219321, the \"master key\" vulnerability).",
+			Evidence:    []finding.Evidence{{Location: loc, String: e.Name}},
+			References:  []string{"https://nvd.nist.gov/vuln/detail/CVE-2013-4787"},
+		})
+	}
+	head := make([]byte, 4)
+	if t.R != nil {
+		t.R.ReadAt(head, 0)
+	}
+	if string(head) == "dex\n" {
+		out = append(out, finding.Finding{
+			RuleID: "signing.janus-polyglot", Title: "APK starts with a DEX file (Janus)",
+			Category: "signing", Severity: finding.High, Confidence: finding.HighConfidence, Package: t.Package,
+			Description: "The file is both a DEX and a zip: on Android 5.0-8.0 the runtime may load the prefixed DEX while the v1 signature check reads the zip (CVE-2017-13156).",
+			Evidence:    []finding.Evidence{{Location: loc, String: "DEX magic at offset 0"}},
+			References:  []string{"https://nvd.nist.gov/vuln/detail/CVE-2017-13156"},
+		})
+	}
+	return out
 }

@@ -249,6 +249,18 @@ func TestHostileCorpus(t *testing.T) {
 	if !signing {
 		t.Error("truncated.apk: no signing finding for its broken signature")
 	}
+	rules := map[string]bool{}
+	for _, f := range rep.Findings {
+		for _, e := range f.Evidence {
+			rules[filepath.Base(strings.SplitN(e.Location, "!", 2)[0])+" "+f.RuleID] = true
+		}
+	}
+	if !rules["duplicate-entries.apk signing.duplicate-entry"] {
+		t.Error("duplicate-entries.apk: two different classes.dex not reported")
+	}
+	if testutil.CorpusDir() != "" && !rules["janus.apk signing.janus-polyglot"] {
+		t.Error("janus.apk: the DEX prefix (Janus) is not reported")
+	}
 	var table bytes.Buffer
 	(report.Table{}).Render(&table, &rep)
 	if bytes.ContainsAny(table.Bytes(), "\x1b\r\x07") {

@@ -43,6 +43,10 @@ func classify(head []byte, name string) Kind {
 	lower := strings.ToLower(name)
 	ext := path.Ext(lower)
 	switch {
+	case bytes.HasPrefix(head, []byte("dex\n")) && (ext == ".apk" || ext == ".jar"):
+		// A DEX with a zip behind it (Janus): analyse it as the APK it
+		// claims to be; the signing analyzer reports the prefix.
+		return KindAPK
 	case bytes.HasPrefix(head, []byte("dex\n")) || bytes.HasPrefix(head, []byte("cdex")):
 		return KindDEX
 	case bytes.HasPrefix(head, []byte("vdex")):
