@@ -7,7 +7,7 @@
 package geoip
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,9 +28,6 @@ const (
 	countryV6      = "geo-whois-asn-country-ipv6.csv"
 	asnV4          = "asn-ipv4.csv"
 	asnV6          = "asn-ipv6.csv"
-	// maxRows bounds a table, so a corrupt or hostile file cannot grow
-	// memory without end (the real tables have ~0.4 million IPv4 rows).
-	maxRows = 4_000_000
 )
 
 // Info is what the tables say about one address.
@@ -41,7 +37,9 @@ type Info struct {
 	Org     string // the AS's organisation
 }
 
-// DB is the loaded tables. Each table loads on first use.
+// DB answers lookups from the sorted CSV tables by binary search in the
+// files themselves: nothing is loaded, so a scan pays a few small reads per
+// address instead of parsing and holding half a million rows.
 type DB struct {
 	dir string // the node_modules folder holding @ip-location-db
 
@@ -51,8 +49,7 @@ type DB struct {
 }
 
 type tables struct {
-	country []span
-	asn     []span
+	country, asn *fileTable
 }
 
 // span is one inclusive address range with its value.
@@ -182,10 +179,10 @@ func (db *DB) Lookup(ip netip.Addr) (Info, error) {
 		t, err = &db.v6, db.err6
 	}
 	var info Info
-	if s := find(t.country, ip); s != nil {
+	if s, ok := t.country.find(ip); ok {
 		info.Country = s.cc
 	}
-	if s := find(t.asn, ip); s != nil {
+	if s, ok := t.asn.find(ip); ok {
 		info.ASN, info.Org = s.asn, s.org
 	}
 	return info, err
@@ -195,79 +192,138 @@ func (db *DB) load(countryFile, asnFile string) (tables, error) {
 	var t tables
 	var errs []error
 	var err error
-	t.country, err = readTable(filepath.Join(db.dir, countryPackage, countryFile), false)
-	if err != nil {
+	if t.country, err = openTable(filepath.Join(db.dir, countryPackage, countryFile), false); err != nil {
 		errs = append(errs, err)
 	}
-	t.asn, err = readTable(filepath.Join(db.dir, asnPackage, asnFile), true)
-	if err != nil {
+	if t.asn, err = openTable(filepath.Join(db.dir, asnPackage, asnFile), true); err != nil {
 		errs = append(errs, err)
 	}
 	return t, errors.Join(errs...)
 }
 
-// readTable reads "start,end,CC" or "start,end,ASN,org" rows, sorted by
-// start (the files are; they are sorted again in case).
-func readTable(path string, asn bool) ([]span, error) {
+// fileTable is one sorted CSV table, searched in place.
+type fileTable struct {
+	f    *os.File
+	size int64
+	asn  bool
+}
+
+func openTable(path string, asn bool) (*fileTable, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("geoip: %w", err)
 	}
-	defer f.Close()
-	return parseTable(f, path, asn)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("geoip: %w", err)
+	}
+	return &fileTable{f: f, size: st.Size(), asn: asn}, nil
 }
 
-func parseTable(r io.Reader, name string, asn bool) ([]span, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024)
+// maxLine bounds one table row; longer rows are not read.
+const maxLine = 1024
+
+// lineAt returns the line starting at off (without its newline).
+func (t *fileTable) lineAt(off int64) (string, bool) {
+	var buf [maxLine]byte
+	n, _ := t.f.ReadAt(buf[:], off)
+	b := buf[:n]
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return strings.TrimSuffix(string(b[:i]), "\r"), true
+	}
+	if off+int64(n) == t.size && n > 0 {
+		return string(b), true // the last line, without a newline
+	}
+	return "", false
+}
+
+// lineStart returns the offset of the first line starting at or after off.
+func (t *fileTable) lineStart(off int64) int64 {
+	if off == 0 {
+		return 0
+	}
+	var buf [maxLine]byte
+	for off < t.size {
+		n, _ := t.f.ReadAt(buf[:], off-1)
+		if n == 0 {
+			return t.size
+		}
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return off + int64(i)
+		}
+		off += int64(n)
+	}
+	return t.size
+}
+
+// find returns the row whose range holds ip: the last row starting at or
+// before it, by binary search over byte offsets.
+func (t *fileTable) find(ip netip.Addr) (span, bool) {
+	if t == nil {
+		return span{}, false
+	}
+	var best string
+	lo, hi := int64(0), t.size
+	for steps := 0; lo < hi && steps < 128; steps++ {
+		mid := lo + (hi-lo)/2
+		ls := t.lineStart(mid)
+		if ls >= hi {
+			hi = mid
+			continue
+		}
+		line, ok := t.lineAt(ls)
+		if !ok {
+			return span{}, false
+		}
+		first, _, _ := strings.Cut(line, ",")
+		start, err := netip.ParseAddr(first)
+		if err != nil {
+			return span{}, false
+		}
+		if !ip.Less(start) {
+			best = line
+			lo = ls + int64(len(line)) + 1
+		} else {
+			hi = ls
+		}
+	}
+	if best == "" {
+		return span{}, false
+	}
+	s, err := parseLine(best, t.asn)
+	if err != nil || s.hi.Less(ip) {
+		return span{}, false
+	}
+	return s, true
+}
+
+// parseLine reads one "start,end,CC" or "start,end,ASN,org" row.
+func parseLine(text string, asn bool) (span, error) {
 	want := 3
 	if asn {
 		want = 4
 	}
-	var out []span
-	cc := map[string]string{} // interned country codes
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		if text == "" {
-			continue
-		}
-		if len(out) >= maxRows {
-			return out, fmt.Errorf("geoip: read %s: more than %d rows", name, maxRows)
-		}
-		f := strings.SplitN(text, ",", want)
-		if len(f) < want {
-			return out, fmt.Errorf("geoip: read %s line %d: %d fields, want %d", name, line, len(f), want)
-		}
-		lo, err1 := netip.ParseAddr(f[0])
-		hi, err2 := netip.ParseAddr(f[1])
-		if err1 != nil || err2 != nil || hi.Less(lo) || lo.Is4() != hi.Is4() {
-			return out, fmt.Errorf("geoip: read %s line %d: bad range %q-%q", name, line, f[0], f[1])
-		}
-		s := span{lo: lo, hi: hi}
-		if asn {
-			n, err := strconv.Atoi(f[2])
-			if err != nil || n < 0 {
-				return out, fmt.Errorf("geoip: read %s line %d: bad ASN %q", name, line, f[2])
-			}
-			s.asn, s.org = n, unquote(f[3])
-		} else {
-			c := strings.ToUpper(strings.TrimSpace(f[2]))
-			if v, ok := cc[c]; ok {
-				c = v
-			} else {
-				cc[c] = c
-			}
-			s.cc = c
-		}
-		out = append(out, s)
+	f := strings.SplitN(text, ",", want)
+	if len(f) < want {
+		return span{}, fmt.Errorf("%d fields, want %d", len(f), want)
 	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("geoip: read %s: %w", name, err)
+	lo, err1 := netip.ParseAddr(f[0])
+	hi, err2 := netip.ParseAddr(f[1])
+	if err1 != nil || err2 != nil || hi.Less(lo) || lo.Is4() != hi.Is4() {
+		return span{}, fmt.Errorf("bad range %q-%q", f[0], f[1])
 	}
-	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].lo.Less(out[j].lo) }) {
-		sort.Slice(out, func(i, j int) bool { return out[i].lo.Less(out[j].lo) })
+	s := span{lo: lo, hi: hi}
+	if asn {
+		n, err := strconv.Atoi(f[2])
+		if err != nil || n < 0 {
+			return span{}, fmt.Errorf("bad ASN %q", f[2])
+		}
+		s.asn, s.org = n, unquote(f[3])
+	} else {
+		s.cc = strings.ToUpper(strings.TrimSpace(f[2]))
 	}
-	return out, nil
+	return s, nil
 }
 
 // unquote reads a CSV field that may be quoted ("IDC, China ..." with ""
@@ -277,16 +333,4 @@ func unquote(s string) string {
 		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
 	}
 	return s
-}
-
-// find returns the span holding ip, by binary search on the starts.
-func find(spans []span, ip netip.Addr) *span {
-	i := sort.Search(len(spans), func(i int) bool { return ip.Less(spans[i].lo) }) - 1
-	if i < 0 {
-		return nil
-	}
-	if s := &spans[i]; !s.hi.Less(ip) {
-		return s
-	}
-	return nil
 }
