@@ -616,6 +616,16 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			r.stored(s, dst, r.taint(s, src))
 		}
 		return
+	case modelReflectInvoke:
+		copy(res, acc)
+		obj, ok1 := slot(1)
+		args, ok2 := slot(2)
+		if ok1 && ok2 && r.ok(obj) && r.ok(args) {
+			if at := r.taint(s, args); !empty(at) {
+				or(r.taint(s, obj), at)
+				r.stored(s, obj, at)
+			}
+		}
 	case modelNoPropagate:
 	default:
 		copy(res, acc)

@@ -13,6 +13,7 @@ const (
 	modelArrayCopy         // System.arraycopy(src, _, dst, _, _)
 	modelAsyncExec         // AsyncTask.execute(args) → doInBackground(args)
 	modelNoPropagate       // the result carries no data of the arguments
+	modelReflectInvoke     // Method.invoke(obj, args): obj may store args; the result carries both
 )
 
 // extrasClasses hold key → value extras that cross components.
@@ -48,6 +49,10 @@ func classify(class, name, ret string, params []string) (m model, mutates bool) 
 	switch {
 	case class == "Ljava/lang/System;" && name == "arraycopy":
 		return modelArrayCopy, false
+	case class == "Ljava/lang/reflect/Method;" && name == "invoke":
+		// The invoked method is unknown (named by a string): assume it may
+		// store its arguments in obj (a setter) and return them (a getter).
+		return modelReflectInvoke, false
 	case extrasClasses[class] && strings.HasPrefix(name, "put") && len(params) >= 2 && params[0] == "Ljava/lang/String;":
 		return modelExtrasPut, true
 	case extrasClasses[class] && strings.HasPrefix(name, "get") && len(params) >= 1 && params[0] == "Ljava/lang/String;":
