@@ -7,13 +7,13 @@ import "strings"
 type model uint8
 
 const (
-	modelDefault     model = iota
-	modelExtrasPut         // Intent/Bundle put*(key, value): the extra cell by key
-	modelExtrasGet         // Intent/Bundle get*(key): the extra cell by key
-	modelArrayCopy         // System.arraycopy(src, _, dst, _, _)
-	modelAsyncExec         // AsyncTask.execute(args) → doInBackground(args)
-	modelNoPropagate       // the result carries no data of the arguments
-	modelReflectInvoke     // Method.invoke(obj, args): obj may store args; the result carries both
+	modelDefault       model = iota
+	modelExtrasPut           // Intent/Bundle put*(key, value): the extra cell by key
+	modelExtrasGet           // Intent/Bundle get*(key): the extra cell by key
+	modelArrayCopy           // System.arraycopy(src, _, dst, _, _)
+	modelAsyncExec           // AsyncTask.execute(args) → doInBackground(args)
+	modelNoPropagate         // the result carries no data of the arguments
+	modelReflectInvoke       // Method.invoke(obj, args): obj may store args; the result carries both
 )
 
 // extrasClasses hold key → value extras that cross components.
