@@ -6,7 +6,7 @@ FUZZTIME ?= 60s
 # Debian packages the build, the tests, the samples and the benchmarks use.
 DEB_PACKAGES := libyara-dev yara apktool apksigner zipalign aapt dexdump \
 	android-sdk-libsparse-utils erofs-utils e2fsprogs brotli xz-utils gcc \
-	default-jdk-headless time
+	default-jdk-headless time chromium
 BENCH_PACKAGES := androguard
 
 .PHONY: help deps build test demo samples bench fuzz lint golden accuracy clean

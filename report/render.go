@@ -28,8 +28,11 @@ type Options struct {
 // Renderers lists every output format by name.
 func Renderers(opt Options) map[string]Renderer {
 	return map[string]Renderer{
-		"table": Table{Options: opt},
-		"json":  JSON{},
+		"table":    Table{Options: opt},
+		"json":     JSON{},
+		"sarif":    SARIF{},
+		"html":     HTML{Options: opt},
+		"markdown": Markdown{Options: opt},
 	}
 }
 

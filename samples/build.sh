@@ -60,6 +60,7 @@ check_tools() {
 		need mkfs.erofs erofs-utils
 		need tar tar
 		need gzip gzip
+		need go golang-go
 	fi
 	if ((${#MISSING[@]})); then
 		log "missing tools:"
@@ -340,14 +341,97 @@ rom_erofs() {
 	touch -d "@$SOURCE_DATE_EPOCH" "$dir/system.erofs"
 }
 
-# rom_payload VERSION: hook for an A/B OTA (payload.bin inside a zip). Not built yet.
-rom_payload() {
-	log "TODO rom-$1: payload.bin-in-zip form not built yet (to come: go run ./samples/cmd/mkpayload)"
+# go_tools: build the Go sample writers (samples/cmd/mkpayload, mksuper) once per run into OUT/work/bin.
+GO_TOOLS_BUILT=0
+go_tools() {
+	((GO_TOOLS_BUILT)) && return
+	mkdir -p "$OUT/work/bin"
+	(cd "$SAMPLES_DIR/.." && run "$OUT/work/go-build.log" go build -trimpath -o "$OUT/work/bin/" ./samples/cmd/mkpayload ./samples/cmd/mksuper)
+	GO_TOOLS_BUILT=1
 }
 
-# rom_super VERSION: hook for a dynamic-partitions super.img. Not built yet.
+# ota_metadata VERSION TYPE FILE: META-INF/com/android/metadata for an OTA of TYPE (AB, BLOCK) from build.prop.
+ota_metadata() {
+	local props=$OUT/rom-$1/system/build.prop
+	cat >"$3" <<-EOF
+		ota-required-cache=0
+		ota-type=$2
+		post-build=$(prop "$props" ro.build.fingerprint)
+		post-build-incremental=$(prop "$props" ro.build.version.incremental)
+		post-sdk-level=$(prop "$props" ro.build.version.sdk)
+		post-security-patch-level=$(prop "$props" ro.build.version.security_patch)
+		post-timestamp=$(prop "$props" ro.build.date.utc)
+		pre-device=$(prop "$props" ro.product.device)
+	EOF
+}
+
+# rom_payload VERSION: ota-payload.zip, an A/B OTA: payload.bin (full payload, partition "system" = system.img in
+# 2 MiB REPLACE_XZ operations, written by payload.Write), payload_properties.txt and the metadata, all STORED.
+rom_payload() {
+	local v=$1
+	local dir=$OUT/rom-$v work=$OUT/work/rom-$v
+	go_tools
+	ota_metadata "$v" AB "$work/payload-metadata"
+	rm -f "$dir/ota-payload.zip"
+	run "$work/mkpayload.log" "$OUT/work/bin/mkpayload" -o "$dir/ota-payload.zip" -metadata "$work/payload-metadata" \
+		-epoch "$SOURCE_DATE_EPOCH" "system=$dir/system.img"
+	touch -d "@$SOURCE_DATE_EPOCH" "$dir/ota-payload.zip"
+}
+
+# rom_vendor VERSION IMG: a small ext4 vendor image holding vendor/build.prop (ro.vendor.* and ro.product.vendor.*).
+rom_vendor() {
+	local v=$1 img=$2 n=${1#v}
+	local work=$OUT/work/rom-$v
+	local props=$OUT/rom-$v/system/build.prop vdir=$OUT/work/rom-$v/vendor
+	rm -rf "$vdir" "$img"
+	mkdir -p "$vdir"
+	cat >"$vdir/build.prop" <<-EOF
+		# romscan sample ROM $v vendor partition (built by samples/build.sh; not a real device)
+		ro.vendor.build.fingerprint=$(prop "$props" ro.build.fingerprint)
+		ro.vendor.build.id=$(prop "$props" ro.build.id)
+		ro.vendor.build.version.incremental=$(prop "$props" ro.build.version.incremental)
+		ro.vendor.build.version.release=$(prop "$props" ro.build.version.release)
+		ro.vendor.build.version.sdk=$(prop "$props" ro.build.version.sdk)
+		ro.vendor.build.security_patch=$(prop "$props" ro.build.version.security_patch)
+		ro.vendor.build.date.utc=$(prop "$props" ro.build.date.utc)
+		ro.vendor.build.tags=$(prop "$props" ro.build.tags)
+		ro.product.vendor.brand=$(prop "$props" ro.product.brand)
+		ro.product.vendor.manufacturer=$(prop "$props" ro.product.manufacturer)
+		ro.product.vendor.model=$(prop "$props" ro.product.model)
+		ro.product.vendor.device=$(prop "$props" ro.product.device)
+		ro.product.vendor.name=$(prop "$props" ro.product.name)
+	EOF
+	chmod 0755 "$vdir"
+	chmod 0644 "$vdir/build.prop"
+	stamp_tree "$vdir"
+	run "$work/mke2fs-vendor.log" mke2fs -q -F -t ext4 -b 4096 -I 256 -N 32 -m 0 -L vendor \
+		-O ^has_journal,^resize_inode \
+		-U "5a3c0000-0000-4000-8000-0000000000b$n" \
+		-E "hash_seed=5a3c0000-0000-4000-8000-0000000000c$n,root_owner=0:0,lazy_itable_init=0" \
+		-d "$vdir" "$img" 256
+	local p
+	for p in / /build.prop /lost+found; do
+		echo "set_inode_field $p ctime @$SOURCE_DATE_EPOCH"
+		echo "set_inode_field $p atime @$SOURCE_DATE_EPOCH"
+		echo "set_inode_field $p uid 0"
+		echo "set_inode_field $p gid 0"
+	done >"$work/debugfs-vendor.cmds"
+	run "$work/debugfs-vendor.log" debugfs -w -f "$work/debugfs-vendor.cmds" "$img"
+	grep -q 'set_inode_field: ' "$work/debugfs-vendor.log" && { cat "$work/debugfs-vendor.log" >&2; die "debugfs failed for vendor of rom-$v"; }
+	touch -d "@$SOURCE_DATE_EPOCH" "$img"
+}
+
+# rom_super VERSION: super.img (dynamic partitions: "system" = system.erofs, "vendor" = a small ext4 with a vendor
+# build.prop; LP metadata with 2 slots, written by superimg.Write) and super.simg, its sparse form (img2simg).
 rom_super() {
-	log "TODO rom-$1: super.img form not built yet (to come: go run ./samples/cmd/mksuper)"
+	local v=$1
+	local dir=$OUT/rom-$v work=$OUT/work/rom-$v
+	go_tools
+	rom_vendor "$v" "$work/vendor.img"
+	rm -f "$dir/super.img" "$dir/super.simg"
+	run "$work/mksuper.log" "$OUT/work/bin/mksuper" -o "$dir/super.img" "system=$dir/system.erofs" "vendor=$work/vendor.img"
+	run "$work/img2simg-super.log" img2simg "$dir/super.img" "$dir/super.simg"
+	touch -d "@$SOURCE_DATE_EPOCH" "$dir/super.img" "$dir/super.simg"
 }
 
 build_rom() {

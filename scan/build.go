@@ -71,6 +71,12 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 	}
 	r.Device = device(props)
 	r.Findings = append(r.Findings, contextFindings(sigs, g, appResults, r.Device, platformCert)...)
+	// Rules the user disabled (--disable, a rules folder's config.yaml)
+	// are dropped here, whichever analyzer or step made them.
+	r.Findings = dropDisabled(sigs, r.Findings)
+	for _, res := range results {
+		res.findings = dropDisabled(sigs, res.findings)
+	}
 	for i := range r.Findings {
 		r.Findings[i].ComputeFingerprint()
 	}
@@ -108,7 +114,7 @@ func build(sigs *signatures.Set, results []*result, filtered int64) *report.Repo
 // summariseApp fills an app's lists from its findings.
 func summariseApp(a *report.App, fs []finding.Finding) {
 	max := finding.Info
-	endpoints, harvests, sinks := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	endpoints, harvests, sinks, trackers := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, f := range fs {
 		if f.Severity > max {
 			max = f.Severity
@@ -122,6 +128,8 @@ func summariseApp(a *report.App, fs []finding.Finding) {
 			harvests[f.RuleID] = true
 		case strings.HasPrefix(f.RuleID, "sink."):
 			sinks[f.RuleID] = true
+		case strings.HasPrefix(f.RuleID, "tracker."):
+			trackers[strings.TrimPrefix(f.RuleID, "tracker.")] = true
 		}
 	}
 	a.Findings = len(fs)
@@ -129,6 +137,7 @@ func summariseApp(a *report.App, fs []finding.Finding) {
 	a.Endpoints = keys(endpoints)
 	a.Harvests = keys(harvests)
 	a.Sinks = keys(sinks)
+	a.Trackers = keys(trackers)
 }
 
 func contains(s []string, v string) bool {
@@ -193,4 +202,14 @@ func device(props map[string]map[string]string) *report.Device {
 		Sources:        locs,
 	}
 	return d
+}
+
+func dropDisabled(sigs *signatures.Set, fs []finding.Finding) []finding.Finding {
+	kept := fs[:0]
+	for _, f := range fs {
+		if !sigs.Disabled(f.RuleID) {
+			kept = append(kept, f)
+		}
+	}
+	return kept
 }

@@ -42,7 +42,7 @@ func TestSampleHarvesterRanksFirst(t *testing.T) {
 		}
 	}
 	sort.Strings(harvesterEndpoints)
-	want := []string{"42.62.48.11", "http://42.62.48.10/upload"}
+	want := []string{"42.62.48.11", "42.62.48.11:8443", "http://42.62.48.10/upload"}
 	if diff := cmp.Diff(want, harvesterEndpoints); diff != "" {
 		t.Errorf("harvester endpoints (-want +got):\n%s", diff)
 	}

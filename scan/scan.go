@@ -46,6 +46,9 @@ type Config struct {
 	Limits    extract.Limits
 	Sigs      *signatures.Set
 	Analyzers []analyzers.Analyzer
+	// Base is the old ROM (a folder of partition images, a full payload or
+	// OTA zip, or a super.img) that incremental updates are applied to.
+	Base string
 	// Progress, when set, is called after each leaf file is analysed.
 	Progress func(p Progress)
 	// Cache, when set, reuses the analysis of APKs already seen (cache.go).
@@ -97,6 +100,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		results    []*result
 		walkErrs   []report.FileError
 		containers []report.Container
+		notes      []report.Note
 		done       atomic.Int64
 		stats      analyzers.Stats
 	)
@@ -121,9 +125,19 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			}
 		}()
 	}
+	// Leaves of no known kind go to the workers only when an analyzer
+	// (yara) reads them.
+	keepOther := false
+	for _, a := range cfg.Analyzers {
+		keepOther = keepOther || analyzers.Applies(a, walk.KindOther)
+	}
 	w := walk.New(cfg.Limits, spill)
+	if cfg.Base != "" {
+		w.Base = walk.NewBase(cfg.Base)
+		defer w.Base.Close()
+	}
 	w.Visit = func(l *walk.Leaf) {
-		if !worthAnalysing(l) {
+		if !worthAnalysing(l, keepOther) {
 			l.Done()
 			return
 		}
@@ -141,6 +155,9 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	w.OnContainer = func(ci walk.ContainerInfo) {
 		mu.Lock()
 		containers = append(containers, report.Container{Location: ci.Loc.String(), Format: ci.Format, Size: ci.Size})
+		for _, n := range ci.Notes {
+			notes = append(notes, report.Note{Location: ci.Loc.String(), Text: n})
+		}
 		mu.Unlock()
 	}
 	inputs := describeInputs(cfg.Inputs)
@@ -152,6 +169,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	r.Inputs = inputs
 	r.Errors = append(r.Errors, walkErrs...)
 	r.Containers = containers
+	r.Notes = append(r.Notes, notes...)
 	r.Summary.Files = int(done.Load())
 	r.Summary.SpilledBytes = spill.Written()
 	r.Sort()
@@ -169,8 +187,8 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 }
 
 // worthAnalysing drops leaves no analyzer reads.
-func worthAnalysing(l *walk.Leaf) bool {
-	return l.Kind != walk.KindOther
+func worthAnalysing(l *walk.Leaf, keepOther bool) bool {
+	return keepOther || l.Kind != walk.KindOther
 }
 
 // analyzeLeaf runs every applicable analyzer on one leaf. A panic anywhere
@@ -274,7 +292,37 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 			fail(loc, fmt.Errorf("%s: %w", a.Name(), err))
 		}
 	}
+	res.findings = reconcile(res.findings)
 	return res
+}
+
+// reconcile drops the harvesting analyzer's same-method hint where the flow
+// analyzer proved a flow through that method: the flow finding tells the
+// same story with its path and endpoint.
+func reconcile(fs []finding.Finding) []finding.Finding {
+	proved := map[string]bool{}
+	for _, f := range fs {
+		if f.RuleID != "flow.exfiltration" {
+			continue
+		}
+		for _, e := range f.Evidence {
+			proved[e.Location+"\x00"+e.Class+"\x00"+e.Method] = true
+		}
+	}
+	if len(proved) == 0 {
+		return fs
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.RuleID == "harvest.source-and-sink-in-method" && len(f.Evidence) > 0 {
+			e := f.Evidence[0]
+			if proved[e.Location+"\x00"+e.Class+"\x00"+e.Method] {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 type dexBytes struct {

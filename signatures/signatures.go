@@ -1,6 +1,7 @@
 // Package signatures loads romscan's rules and catalogues, which are data
 // embedded from this folder: harvesting sources and sinks, endpoint noise
-// filters, permission classes and ranking weights. Every catalogue is
+// filters, permission classes, ranking weights, YARA rules (yara/*.yar),
+// third-party trackers, OEM telemetry services and watchlists. Every catalogue is
 // validated on load and its examples are tested.
 package signatures
 
@@ -19,7 +20,7 @@ import (
 	"github.com/romscan/romscan/finding"
 )
 
-//go:embed catalog/*.yaml
+//go:embed catalog/*.yaml yara/*.yar
 var embedded embed.FS
 
 // APIEntry is one harvesting source or exfiltration sink.
@@ -246,8 +247,15 @@ type Set struct {
 	Endpoints   *EndpointFilter
 	Permissions *Permissions
 	Weights     *Weights
+	// Catalogue holds the trackers, telemetry services and watchlists.
+	Catalogue Catalogue
+	// Yara are the YARA rule files, compiled by the yara analyzer.
+	Yara []YaraSource
 	// Version identifies the rule bundle: a hash of every file's bytes.
 	Version string
+
+	disabled map[string]bool
+	ids      map[string]string // catalogue id → where it was defined
 }
 
 // Load reads the embedded catalogues.
@@ -313,6 +321,14 @@ func LoadFS(fsys fs.FS) (*Set, error) {
 		Version  int `yaml:"version"`
 		*Weights `yaml:",inline"`
 	}{Weights: s.Weights}); err != nil {
+		return nil, err
+	}
+	// The newer catalogues are optional in a folder, so a folder with only
+	// the four files above still loads.
+	if err := s.loadExtra(fsys, "", func(name string, b []byte) {
+		h.Write([]byte(name))
+		h.Write(b)
+	}); err != nil {
 		return nil, err
 	}
 	s.Version = hex.EncodeToString(h.Sum(nil))[:16]

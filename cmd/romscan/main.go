@@ -4,6 +4,7 @@
 //	romscan extract IMAGE -d DIR   write the files of a container under DIR
 //	romscan diff [flags] OLD NEW   compare two ROMs, APKs, folders or JSON reports
 //	romscan rules list             list the rules and catalogues in use
+//	romscan schema                 print the JSON Schema of the JSON report
 //	romscan version                print the version
 //
 // Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it;
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdDiff(ctx, args[1:], stdout, stderr)
 	case "rules":
 		code, err = cmdRules(args[1:], stdout)
+	case "schema":
+		code, err = cmdSchema(args[1:], stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "romscan", version())
 		return exitOK
@@ -99,6 +102,7 @@ Usage:
   romscan extract IMAGE -d DIR   write the files of a ROM image or container under DIR
   romscan diff [flags] OLD NEW   what changed between two ROMs, APKs, folders or JSON reports
   romscan rules list             list the rules and catalogues in use
+  romscan schema                 print the JSON Schema of the JSON report
   romscan version                print the version
 
 Run 'romscan scan -h' for the scan flags.

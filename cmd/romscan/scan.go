@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/romscan/romscan/extract"
 	"github.com/romscan/romscan/finding"
 	"github.com/romscan/romscan/report"
+	"github.com/romscan/romscan/report/policy"
 	"github.com/romscan/romscan/scan"
 	"github.com/romscan/romscan/signatures"
 )
@@ -112,8 +112,11 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		jobs    = fs.Int("jobs", 0, "parallel workers (default: number of CPUs)")
 		quiet   = fs.Bool("quiet", false, "no progress or log lines on stderr")
 		maxApps = fs.Int("max-apps", 50, "apps listed in the table (0 for all)")
+		base    = fs.String("base", "", "old ROM for incremental OTAs: a folder of <partition>.img, a full payload.bin or OTA zip, or a super.img")
 		timeout = fs.Duration("timeout", 0, "stop the scan after this long and write the partial report (e.g. 10m; 0 for none)")
+		ci      ciFlags
 	)
+	ci.register(fs)
 	fs.Var(&outs, "o", "output `FORMAT[=FILE]`, repeatable; formats: "+strings.Join(report.RendererNames(), ", ")+" (default: table on stdout)")
 	fs.Var(&minSev, "min-severity", "lowest severity listed in the table: info, low, medium, high, critical")
 	fs.Var(&failOn, "fail-on", "exit 1 when a finding is at or above this severity (none to never)")
@@ -122,6 +125,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
 	fs.Var(sizeFlag{&lim.MaxSpillBytes}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
 	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "largest decompression ratio of one member")
+	var rf ruleFlags // --rules, --watchlist, --disable (rules.go)
+	rf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: romscan scan [flags] PATH...\n\nScan ROM images, OTA zips, APKs, DEX files, or folders of them.\n\nFlags:")
 		fs.PrintDefaults()
@@ -133,13 +138,16 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		}
 		return exitUsage, usagef("%v", err)
 	}
+	if err := ci.load(); err != nil {
+		return exitUsage, usagef("%v", err)
+	}
 	if len(paths) == 0 {
 		return exitUsage, usagef("scan needs at least one PATH")
 	}
 	if len(outs) == 0 {
 		outs = outputs{{format: "table"}}
 	}
-	sigs, err := signatures.Load()
+	sigs, err := rf.load()
 	if err != nil {
 		return exitNothing, err
 	}
@@ -148,7 +156,10 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	cfg := scan.Config{Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	cfg := scan.Config{Base: *base, Inputs: paths, Jobs: *jobs, Limits: lim, Sigs: sigs, Analyzers: list.All()}
+	if err := prepareRules(sigs, cfg.Analyzers); err != nil {
+		return exitNothing, err
+	}
 	finish := progress(&cfg, stderr, *quiet)
 	start := time.Now()
 	rep, scanErr := scan.Run(ctx, cfg)
@@ -156,6 +167,11 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if rep == nil {
 		return exitNothing, scanErr
 	}
+	rep.Notes = append(rep.Notes, rulesNotes(sigs)...)
+	if err := ci.apply(rep, sigs, stderr); err != nil {
+		return exitNothing, err
+	}
+	rep.Sort()
 	opt := report.Options{MinSeverity: minSev.sev, MaxApps: *maxApps}
 	if err := writeOutputs(outs, rep, opt, stdout); err != nil {
 		return exitNothing, err
@@ -170,7 +186,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		// Cancelled: the partial report was written; say so.
 		return exitNothing, fmt.Errorf("scan stopped early (partial report written): %w", scanErr)
 	}
-	if max, ok := rep.MaxSeverity(); ok && !failOn.none && max >= failOn.sev {
+	if ci.verdict(rep, failOn.sev, failOn.none, stderr, *quiet) {
 		return exitFindings, nil
 	}
 	return exitOK, nil
@@ -246,25 +262,6 @@ func progress(cfg *scan.Config, stderr io.Writer, quiet bool) func() {
 	return func() {}
 }
 
-func cmdRules(args []string, stdout io.Writer) (int, error) {
-	if len(args) == 0 || args[0] != "list" {
-		return exitUsage, usagef("usage: romscan rules list")
-	}
-	sigs, err := signatures.Load()
-	if err != nil {
-		return exitNothing, err
-	}
-	fmt.Fprintf(stdout, "rule bundle %s\n\n", sigs.Version)
-	entries := append([]*signatures.APIEntry{}, sigs.APIs.Entries...)
-	sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-	for _, e := range entries {
-		fmt.Fprintf(stdout, "%-36s %-6s %-8s %-6s %s\n", e.ID, e.Kind, e.Severity, e.Confidence, e.Title)
-	}
-	fmt.Fprintf(stdout, "\n%d dangerous and %d privileged permissions classified; %d ignored endpoint hosts.\n",
-		len(sigs.Permissions.Dangerous), len(sigs.Permissions.Privileged), len(sigs.Endpoints.IgnoreHosts))
-	return exitOK, nil
-}
-
 // parseInterleaved parses flags that may stand before or after the paths
 // ("romscan scan dir -o json=x"); "--" ends the flags.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -283,4 +280,78 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		paths = append(paths, rest[0])
 		args = rest[1:]
 	}
+}
+
+// ciFlags are the CI policy flags: ignore file, baseline, strict.
+type ciFlags struct {
+	ignoreFile, baseline string
+	strict               bool
+	now                  func() time.Time // injectable clock for tests
+
+	ignores *policy.Ignores
+	base    *policy.Baseline
+}
+
+func (c *ciFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.ignoreFile, "ignore-file", "", "YAML `FILE` of accepted findings (rule/fingerprint/package/path, reason, until); see docs/ci.md")
+	fs.StringVar(&c.baseline, "baseline", "", "earlier JSON `REPORT`: only findings not in it count toward the exit code")
+	fs.BoolVar(&c.strict, "strict", false, "exit 1 when any file could not be read, too")
+}
+
+// load reads the ignore file and the baseline before the scan starts, so
+// a typo fails fast.
+func (c *ciFlags) load() error {
+	var err error
+	if c.ignoreFile != "" {
+		if c.ignores, err = policy.LoadIgnores(c.ignoreFile); err != nil {
+			return err
+		}
+	}
+	if c.baseline != "" {
+		if c.base, err = policy.LoadBaseline(c.baseline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply hides ignored findings (warning about expired entries) and marks
+// findings against the baseline, before any output is written.
+func (c *ciFlags) apply(rep *report.Report, sigs *signatures.Set, stderr io.Writer) error {
+	now := time.Now
+	if c.now != nil {
+		now = c.now
+	}
+	if c.ignores != nil {
+		res := c.ignores.Apply(rep, now(), sigs.Weights)
+		for _, w := range res.Warnings {
+			fmt.Fprintf(stderr, "romscan: warning: %s\n", w)
+		}
+	}
+	if c.base != nil {
+		c.base.Mark(rep)
+	}
+	return nil
+}
+
+// verdict reports whether the exit code is 1: a counted finding at or
+// above --fail-on (only new ones with --baseline), or with --strict any
+// unreadable file.
+func (c *ciFlags) verdict(rep *report.Report, failOn finding.Severity, none bool, stderr io.Writer, quiet bool) bool {
+	v := policy.Gate{FailOn: failOn, Disabled: none, OnlyNew: c.base != nil, Strict: c.strict}.Check(rep)
+	if !quiet && v.Errors > 0 {
+		fmt.Fprintf(stderr, "romscan: --strict: %d files could not be read\n", v.Errors)
+	}
+	return v.Fail
+}
+
+// cmdSchema prints the JSON Schema of the JSON report.
+func cmdSchema(args []string, stdout io.Writer) (int, error) {
+	if len(args) > 0 {
+		return exitUsage, usagef("usage: romscan schema")
+	}
+	if err := report.WriteJSONSchema(stdout); err != nil {
+		return exitNothing, err
+	}
+	return exitOK, nil
 }

@@ -51,6 +51,7 @@ type Format interface {
 type Env struct {
 	Limits extract.Limits
 	Spill  *Spiller
+	Base   *Base // old partitions for incremental updates; nil when none was given
 }
 
 // fsContainer lists the regular files of an fs.FS in lexical order. Paths get

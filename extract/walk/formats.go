@@ -25,6 +25,8 @@ func Formats() []Format {
 		superFormat{},
 		ext4Format{},
 		erofsFormat{},
+		bootFormat{},
+		vbmetaFormat{},
 		zipFormat{},
 		tarFormat{},
 	}
@@ -116,19 +118,31 @@ func (payloadFormat) Open(ctx context.Context, src Source, env *Env) (Container,
 	if err != nil {
 		return nil, err
 	}
-	return &payloadContainer{p: p}, nil
+	return &payloadContainer{p: p, base: env.Base}, nil
 }
 
-type payloadContainer struct{ p *payload.Payload }
+type payloadContainer struct {
+	p    *payload.Payload
+	base *Base
+}
 
 func (c *payloadContainer) Members(ctx context.Context, fn func(Member) error) error {
 	for _, pi := range c.p.Partitions() {
 		name, incremental := pi.Name, pi.Incremental
 		if err := fn(Member{Path: hopName(name), Size: pi.Size, Open: func(context.Context) (io.ReaderAt, func(), error) {
+			var opts payload.OpenOptions
 			if incremental {
-				return nil, nil, fmt.Errorf("payload: partition %q is incremental (scan it with the base ROM): %w", name, extract.ErrNeedsBase)
+				if c.base == nil {
+					return nil, nil, fmt.Errorf("payload: partition %q is incremental (give the old ROM with --base): %w", name, extract.ErrNeedsBase)
+				}
+				old, err := c.base.Partition(name)
+				if err != nil {
+					return nil, nil, fmt.Errorf("payload: partition %q: %w", name, err)
+				}
+				// Verify the old bytes: a wrong base must fail, not yield garbage.
+				opts = payload.OpenOptions{Base: old, Verify: true}
 			}
-			r, err := c.p.Open(name, payload.OpenOptions{})
+			r, err := c.p.Open(name, opts)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -67,19 +67,30 @@ func (s *Spiller) Decode(ctx context.Context, r io.Reader, sizeHint, maxSize int
 	}
 	if sizeHint >= 0 && sizeHint <= memoryThreshold || sizeHint < 0 {
 		// Read into memory up to the threshold; spill only if it keeps going.
-		var buf bytes.Buffer
+		// Read into memory up to the threshold, growing as data arrives
+		// (never by doubling past it), and spill only if it keeps going.
+		var buf []byte
 		if sizeHint > 0 {
-			buf.Grow(int(sizeHint))
+			buf = make([]byte, 0, sizeHint+1)
 		}
-		n, err := io.Copy(&buf, io.LimitReader(r, memoryThreshold+1))
-		if err != nil {
-			return nil, nil, fmt.Errorf("decode %s: %w", what, err)
+		for len(buf) <= int(memoryThreshold) {
+			if len(buf) == cap(buf) {
+				grow := max(cap(buf), 64*1024)
+				if cap(buf)+grow > int(memoryThreshold)+1 {
+					grow = int(memoryThreshold) + 1 - cap(buf)
+				}
+				buf = append(buf, make([]byte, grow)...)[:len(buf)]
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				return bytes.NewReader(buf), func() {}, nil
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("decode %s: %w", what, err)
+			}
 		}
-		if n <= memoryThreshold {
-			b := buf.Bytes()
-			return bytes.NewReader(b), func() {}, nil
-		}
-		return s.spill(io.MultiReader(bytes.NewReader(buf.Bytes()), r), maxSize, what)
+		return s.spill(io.MultiReader(bytes.NewReader(buf), r), maxSize, what)
 	}
 	return s.spill(r, maxSize, what)
 }

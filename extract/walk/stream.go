@@ -2,6 +2,7 @@ package walk
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"context"
@@ -60,7 +61,9 @@ func streamFormats() []Format {
 			return gzip.NewReader(r)
 		}},
 		streamFormat{name: "xz", magic: []byte{0xfd, '7', 'z', 'X', 'Z', 0}, open: func(r io.Reader) (io.Reader, error) {
-			return xz.NewReader(r)
+			// ulikunitz/xz reads its input in tiny pieces: unbuffered over a
+			// SectionReader it decodes about 8x slower.
+			return xz.NewReader(bufio.NewReaderSize(r, int(64*extract.KiB)))
 		}},
 		streamFormat{name: "bzip2", magic: []byte("BZh"), open: func(r io.Reader) (io.Reader, error) {
 			return bzip2.NewReader(r), nil

@@ -50,6 +50,7 @@ type ContainerInfo struct {
 	Loc    extract.Location
 	Format string
 	Size   int64
+	Notes  []string // facts the container states about itself (vbmeta properties)
 }
 
 // Walker walks inputs. Visit is called for every leaf (it may hand the leaf
@@ -66,6 +67,8 @@ type Walker struct {
 	// format, "apk" for an APK's nested members) is opened; a container not
 	// opened is handed to Visit as a leaf.
 	Descend func(loc extract.Location, format string) bool
+	// Base holds the old partitions incremental updates apply to.
+	Base *Base
 
 	entries atomic.Int64
 }
@@ -75,7 +78,7 @@ func New(lim extract.Limits, spill *Spiller) *Walker {
 	return &Walker{Limits: lim, Formats: Formats(), Spill: spill}
 }
 
-func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill} }
+func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill, Base: w.Base} }
 
 func (w *Walker) fail(loc extract.Location, err error) {
 	if w.OnError != nil {
@@ -201,7 +204,7 @@ func (w *Walker) visitFile(ctx context.Context, ra io.ReaderAt, size int64, loc 
 			return nil
 		}
 		if w.OnContainer != nil {
-			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size})
+			w.OnContainer(ContainerInfo{Loc: loc, Format: f.Name(), Size: size, Notes: containerNotes(c)})
 		}
 		return w.walkContainer(ctx, c, loc, depth+1, r)
 	}

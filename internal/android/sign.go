@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -257,11 +258,24 @@ func (a *App) verify() (err error) {
 		return fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
 	}
 	defer zr.Close()
-	if _, verr := apkverifier.VerifyReader(rs, zr); verr != nil {
+	// Verify as a current device does: with a v2+ signing block present,
+	// Android 7.0 and later ignore the JAR signature, so the costly v1 check
+	// (which inflates every member) is only made for v1-only APKs.
+	verify := func() (apkverifier.Result, error) { return apkverifier.VerifyReader(rs, zr) }
+	if slices.ContainsFunc(a.Schemes, func(s int) bool { return s >= 2 }) {
+		verify = func() (apkverifier.Result, error) {
+			return apkverifier.VerifyWithSdkVersionReader(rs, zr, modernSDK, math.MaxInt32)
+		}
+	}
+	if _, verr := verify(); verr != nil {
 		return fmt.Errorf("android: verify signature: %v", verr)
 	}
 	return nil
 }
+
+// modernSDK is the SDK level signatures are verified for when an APK has a
+// v2+ signing block: Android 7.0 (24), the first to read that block.
+const modernSDK = 24
 
 // pkcs7Signers parses a JAR signature block's certificates without verifying
 // anything, returning the signer certificates (or all of them when no signer

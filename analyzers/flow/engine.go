@@ -1,0 +1,678 @@
+package flow
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/romscan/romscan/analyzers/endpoints"
+	"github.com/romscan/romscan/internal/dex"
+	"github.com/romscan/romscan/signatures"
+)
+
+// engine analyses one app.
+type engine struct {
+	p     *program
+	apis  *signatures.APIs
+	g     *graph
+	b     *budget
+	calls map[*dex.File]map[uint32]*callInfo
+	flds  map[*dex.File]map[uint32]*fieldInfo
+	types map[string]int32
+	names []string
+	// fieldStr holds the constant strings stored in fields, for endpoints.
+	fieldStr map[string]string
+	found    []foundEndpoint
+	folded   int // methods whose inputs were folded
+	insens   int // methods analysed flow-insensitively
+	trunc    int // methods with undecodable code
+	methods  int // methods analysed
+	// callers lists, per method, the methods calling it (for reachability).
+	callers map[int32][]int32
+	// manifest says whether the app's manifest is known.
+	manifest  bool
+	constRets map[int32]struct {
+		v  int64
+		ok bool
+	}
+}
+
+type foundEndpoint struct {
+	recovered
+	m *method
+}
+
+// callInfo is what one method reference means to the analysis.
+type callInfo struct {
+	ref     dex.MethodRef
+	params  []string
+	ret     string
+	source  *signatures.APIEntry
+	sink    *signatures.APIEntry
+	targets []*method
+	native  *method // an app native method: data handed to native code
+	model   model
+	mutates bool
+	static  bool
+	offs    []int // parameter slot → offset in the invoke's registers
+}
+
+type fieldInfo struct {
+	key    string
+	source *signatures.APIEntry
+	lib    bool // a framework field
+}
+
+func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
+	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+			v  int64
+			ok bool
+		}{}}
+}
+
+func (e *engine) typeID(name string) int32 {
+	if id, ok := e.types[name]; ok {
+		return id
+	}
+	id := int32(len(e.names))
+	e.types[name] = id
+	e.names = append(e.names, name)
+	return id
+}
+
+// catalogue looks an API up on its class, and for a call through an app
+// class that inherits it, on the framework classes above.
+func (e *engine) catalogue(class, name string) *signatures.APIEntry {
+	if x := e.apis.MethodParts(class, name); x != nil {
+		return x
+	}
+	if e.p.classes[class] == nil {
+		return nil
+	}
+	for _, t := range e.p.libraryAncestors(class) {
+		if x := e.apis.MethodParts(t, name); x != nil {
+			return x
+		}
+	}
+	for _, t := range contextBases {
+		if e.p.isSubtype(class, t) || e.inheritsFramework(class, t) {
+			if x := e.apis.MethodParts(t, name); x != nil {
+				return x
+			}
+		}
+	}
+	return nil
+}
+
+// inheritsFramework says whether an app class extends a framework class
+// whose name suggests it is a t (Activity subclasses are Contexts).
+func (e *engine) inheritsFramework(class, t string) bool {
+	for _, a := range e.p.libraryAncestors(class) {
+		if a == t {
+			return true
+		}
+		if t == "Landroid/content/Context;" || t == "Landroid/content/ContextWrapper;" {
+			if strings.HasPrefix(a, "Landroid/app/") || strings.HasPrefix(a, "Landroidx/appcompat/app/") || strings.HasPrefix(a, "Landroid/support/v7/app/") {
+				return true
+			}
+		}
+		if t == "Landroid/app/Activity;" && (strings.HasSuffix(a, "Activity;")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
+	m := e.calls[dx]
+	if m == nil {
+		m = map[uint32]*callInfo{}
+		e.calls[dx] = m
+	}
+	if ci, ok := m[idx]; ok {
+		return ci
+	}
+	ref, err := dx.Method(idx)
+	if err != nil {
+		m[idx] = nil
+		return nil
+	}
+	ci := &callInfo{ref: ref, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
+	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	off := 0
+	if !ci.static {
+		ci.offs = append(ci.offs, 0)
+		off = 1
+	}
+	for _, p := range ci.params {
+		ci.offs = append(ci.offs, off)
+		off++
+		if wide(p) {
+			off++
+		}
+	}
+	// A framework API in the catalogue wins over an app class of the same
+	// name: the platform's class is the one loaded.
+	if x := e.catalogue(ref.Class, ref.Name); x != nil {
+		switch {
+		case x.IsSource():
+			ci.source = x
+		case !x.IsMarker(): // markers (reflection) are neither
+			ci.sink = x
+		}
+	}
+	if ci.source == nil {
+		ci.targets = e.p.resolve(op, ref, "")
+		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
+			if nm := e.p.lookup(ref.Class, ref.Name+ref.Descriptor); nm != nil && nm.access&dex.AccNative != 0 {
+				ci.native = nm
+			}
+		}
+	}
+	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
+	if ci.model == modelAsyncExec {
+		for _, c := range append([]*class{e.p.classes[ref.Class]}, e.p.subtypesOf(ref.Class)...) {
+			if c == nil {
+				continue
+			}
+			for _, t := range c.methods {
+				if t.ref.Name == "doInBackground" && t.enc.CodeOff != 0 && len(ci.targets) < maxDispatch {
+					ci.targets = append(ci.targets, t)
+				}
+			}
+		}
+	}
+	m[idx] = ci
+	return ci
+}
+
+func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
+	m := e.flds[dx]
+	if m == nil {
+		m = map[uint32]*fieldInfo{}
+		e.flds[dx] = m
+	}
+	if fi, ok := m[idx]; ok {
+		return fi
+	}
+	ref, err := dx.Field(idx)
+	if err != nil {
+		m[idx] = nil
+		return nil
+	}
+	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil}
+	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
+		fi.source = x
+	}
+	m[idx] = fi
+	return fi
+}
+
+// looksEndpoint says whether a string is a URL, host or IP endpoint.
+func looksEndpoint(s string) bool {
+	if strings.Contains(s, "{?}") {
+		s = s[:strings.Index(s, "{?}")]
+	}
+	return len(endpoints.FindInString(s, true)) > 0
+}
+
+// analyzeAll runs every app method with code; <clinit> and constructors
+// first, so constant strings stored in fields are known to their readers.
+func (e *engine) analyzeAll(ctx context.Context) {
+	order := make([]*method, 0, len(e.p.methods))
+	for _, m := range e.p.methods {
+		if m.enc.CodeOff != 0 {
+			order = append(order, m)
+		}
+	}
+	rank := func(m *method) int {
+		switch m.ref.Name {
+		case "<clinit>":
+			return 0
+		case "<init>":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
+	for i, m := range order {
+		if i%64 == 0 && ctx.Err() != nil {
+			e.b.exceeded, e.b.what = true, "cancelled"
+			return
+		}
+		if e.b.over() {
+			return
+		}
+		e.method(m)
+	}
+	// AsyncTask: what doInBackground returns reaches onPostExecute.
+	for _, c := range e.p.classes {
+		var bg, post *method
+		for _, m := range c.methods {
+			switch m.ref.Name {
+			case "doInBackground":
+				bg = m
+			case "onPostExecute":
+				post = m
+			}
+		}
+		if bg != nil && post != nil && !post.static() {
+			e.g.edge(e.g.node(nodeKey{kind: nRet, m: bg.id}), e.g.node(nodeKey{kind: nParam, m: post.id, i: 1}))
+		}
+	}
+}
+
+// method analyses one method and adds its edges to the graph.
+func (e *engine) method(m *method) {
+	code, err := m.cls.dex.File.Code(&m.enc)
+	if err != nil || code == nil {
+		if err != nil {
+			e.trunc++
+		}
+		return
+	}
+	e.methods++
+	h := &mhooks{e: e, m: m, dx: m.cls.dex.File, ci: map[int]*callInfo{}, lab: map[int][]int{}}
+	r := newRun(code, h, e.b)
+	h.r = r
+	r.sink = h.out
+	if !r.decode() {
+		return
+	}
+	h.consts = e.constPass(r.insns, code, r.nregs, h.dx)
+	for _, f := range h.consts.found {
+		if len(e.found) < 256 {
+			e.found = append(e.found, foundEndpoint{f, m})
+		}
+	}
+	r.analyze(h.params)
+	if r.folded {
+		e.folded++
+	}
+	if r.insens {
+		e.insens++
+	}
+	if r.trunc {
+		e.trunc++
+	}
+}
+
+// mhooks connects one method's register analysis to the app's graph.
+type mhooks struct {
+	e      *engine
+	m      *method
+	dx     *dex.File
+	r      *run
+	ci     map[int]*callInfo
+	lab    map[int][]int // instruction index → labels it introduces
+	consts *constInfo
+}
+
+func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
+
+// params labels the parameter registers: Param(m, slot), plus a source
+// label for callback parameters (onLocationChanged(Location), ...).
+func (h *mhooks) params(r *run) {
+	params, _ := splitDesc(h.m.ref.Descriptor)
+	first := int(r.code.Registers) - int(r.code.Ins)
+	reg := first
+	slot := 0
+	var cb *signatures.APIEntry
+	if len(params) > 0 && !strings.HasPrefix(h.m.ref.Name, "<") {
+		for _, t := range h.e.p.libraryAncestors(h.m.cls.name) {
+			if x := h.e.apis.MethodParts(t, h.m.ref.Name); x != nil && x.IsSource() {
+				cb = x
+				break
+			}
+		}
+	}
+	add := func(l int, w bool) {
+		r.params = append(r.params, reg)
+		r.paramLabel = append(r.paramLabel, l)
+		if w {
+			r.params = append(r.params, reg+1)
+			r.paramLabel = append(r.paramLabel, l)
+		}
+	}
+	if !h.m.static() {
+		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: 0})), false)
+		reg++
+		slot++
+	}
+	for i, p := range params {
+		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: int32(slot)})), wide(p))
+		if cb != nil && strings.HasPrefix(p, "L") {
+			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(-1 - i)})
+			if _, ok := h.e.g.src[n]; !ok {
+				h.e.g.src[n] = &srcSite{entry: cb, m: h.m, pc: 0, off: r.code.InsnsOff, api: cb.Title, param: i}
+				h.e.g.src[n].api = "callback parameter " + p + " of " + h.m.ref.Name
+			}
+			add(r.label(n), wide(p))
+		}
+		reg++
+		slot++
+		if wide(p) {
+			reg++
+		}
+	}
+}
+
+func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
+	e := h.e
+	op := ins.Op
+	switch {
+	case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
+		ci := e.call(h.dx, op, ins.Index)
+		if ci == nil {
+			return
+		}
+		h.ci[idx] = ci
+		switch {
+		case ci.source != nil:
+			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
+			if _, ok := e.g.src[n]; !ok {
+				e.g.src[n] = &srcSite{entry: ci.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ci.ref.String(), param: -1}
+			}
+			h.lab[idx] = []int{label(n)}
+		case len(ci.targets) > 0:
+			for _, t := range ci.targets {
+				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
+				if ls := e.callers[t.id]; len(ls) < 64 {
+					e.callers[t.id] = append(ls, h.m.id)
+				}
+			}
+		case ci.model == modelExtrasGet:
+			if k, ok := h.consts.keys[idx]; ok {
+				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "=" + k})), label(h.node(nodeKey{kind: nExtra, s: ""}))}
+			} else {
+				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "*"}))}
+			}
+		}
+	case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
+		fi := e.field(h.dx, ins.Index)
+		if fi == nil {
+			return
+		}
+		if fi.source != nil {
+			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
+			if _, ok := e.g.src[n]; !ok {
+				ref, _ := h.dx.Field(ins.Index)
+				e.g.src[n] = &srcSite{entry: fi.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ref.String(), param: -1}
+			}
+			h.lab[idx] = []int{label(n)}
+			return
+		}
+		h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: fi.key}))}
+	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
+		s, err := h.dx.String(ins.Index)
+		if err != nil || !strings.HasPrefix(s, "content://") {
+			return
+		}
+		if x := e.apis.String(s); x != nil && x.IsSource() {
+			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
+			if _, ok := e.g.src[n]; !ok {
+				e.g.src[n] = &srcSite{entry: x, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: s, param: -1}
+			}
+			h.lab[idx] = []int{label(n)}
+		}
+	case op == dex.OpMoveException:
+		h.lab[idx] = []int{label(h.node(nodeKey{kind: nExc}))}
+	}
+}
+
+// out adds edges from every label in t to node n.
+func (h *mhooks) out(t []uint64, n int32) {
+	each(t, func(l int) {
+		if l < len(h.r.labels) {
+			h.e.g.edge(h.r.labels[l], n)
+		}
+	})
+}
+
+func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
+	r, s := sc.r, sc.s
+	op := ins.Op
+	setLabels := func(reg uint32) {
+		for _, l := range h.lab[idx] {
+			r.set(s, int(reg), l)
+		}
+	}
+	switch {
+	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
+		r.clear(s, ins.A)
+		setLabels(ins.A)
+	case op == dex.OpMoveException:
+		r.clear(s, ins.A)
+		setLabels(ins.A)
+	case op == dex.OpNewInstance:
+		if t, err := h.dx.Type(ins.Index); err == nil && h.e.p.classes[t] != nil && r.ok(ins.A) {
+			s.ty[ins.A] = h.e.typeID(t)
+		}
+	case op == dex.OpReturn || op == dex.OpReturnObject || op == dex.OpReturnWide:
+		if t := r.taint(s, ins.A); !empty(t) {
+			h.out(t, h.node(nodeKey{kind: nRet, m: h.m.id}))
+		}
+	case op == dex.OpThrow:
+		if t := r.taint(s, ins.A); !empty(t) {
+			h.out(t, h.node(nodeKey{kind: nExc}))
+		}
+	case op >= dex.OpIget && op <= dex.OpIgetShort:
+		obj := append([]uint64(nil), r.taint(s, ins.B)...)
+		fi := h.e.field(h.dx, ins.Index)
+		r.clear(s, ins.A)
+		setLabels(ins.A)
+		if fi != nil && fi.lib && r.ok(ins.A) {
+			or(r.taint(s, ins.A), obj)
+		}
+		if op == dex.OpIgetWide {
+			r.clear(s, ins.A+1)
+		}
+		if op == dex.OpIgetObject && fi != nil && fi.source == nil && r.ok(ins.A) {
+			s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+		}
+	case op >= dex.OpSget && op <= dex.OpSgetShort:
+		r.clear(s, ins.A)
+		setLabels(ins.A)
+		if op == dex.OpSgetWide {
+			r.clear(s, ins.A+1)
+		}
+		if op == dex.OpSgetObject && r.ok(ins.A) {
+			if fi := h.e.field(h.dx, ins.Index); fi != nil && fi.source == nil {
+				s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+			}
+		}
+	case op >= dex.OpIput && op <= dex.OpIputShort:
+		t := r.taint(s, ins.A)
+		if !empty(t) {
+			if fi := h.e.field(h.dx, ins.Index); fi != nil {
+				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+			}
+			if r.ok(ins.B) && ins.A != ins.B {
+				or(r.taint(s, ins.B), t)
+				r.stored(s, ins.B, t)
+			}
+		}
+	case op >= dex.OpSput && op <= dex.OpSputShort:
+		if t := r.taint(s, ins.A); !empty(t) {
+			if fi := h.e.field(h.dx, ins.Index); fi != nil {
+				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+			}
+		}
+	case op.IsInvoke():
+		h.invoke(idx, ins, r, s)
+	}
+}
+
+func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
+	res := r.result(s)
+	for i := range res {
+		res[i] = 0
+	}
+	s.ty[r.nregs] = 0
+	s.kk[r.nregs] = false
+	ci := h.ci[idx]
+	if ci == nil {
+		// invoke-custom (lambdas): the result may carry any argument.
+		for _, a := range ins.Args {
+			or(res, r.taint(s, a))
+		}
+		return
+	}
+	slot := func(i int) (uint32, bool) {
+		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+			return 0, false
+		}
+		return ins.Args[ci.offs[i]], true
+	}
+	acc := make([]uint64, r.w)
+	argsOnly := make([]uint64, r.w)
+	for i := range ci.offs {
+		if reg, ok := slot(i); ok {
+			or(acc, r.taint(s, reg))
+			if i > 0 || ci.static {
+				or(argsOnly, r.taint(s, reg))
+			}
+		}
+	}
+	if ci.sink != nil && !empty(acc) {
+		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
+	}
+	if ci.source != nil {
+		for _, l := range h.lab[idx] {
+			res[l/64] |= 1 << (l % 64)
+		}
+		return
+	}
+	if len(ci.targets) > 0 {
+		targets := ci.targets
+		if !ci.static && ci.model != modelAsyncExec {
+			if reg, ok := slot(0); ok && r.ok(reg) && s.ty[reg] != 0 {
+				if t := h.e.p.resolve(ins.Op, ci.ref, h.e.names[s.ty[reg]]); len(t) > 0 {
+					targets = t
+				}
+			}
+		}
+		for _, t := range targets {
+			if ci.model == modelAsyncExec {
+				// execute(args...) → doInBackground(args...)
+				if !empty(argsOnly) {
+					h.out(argsOnly, h.node(nodeKey{kind: nParam, m: t.id, i: 1}))
+				}
+				continue
+			}
+			for i := range ci.offs {
+				if reg, ok := slot(i); ok {
+					if tt := r.taint(s, reg); !empty(tt) {
+						h.out(tt, h.node(nodeKey{kind: nParam, m: t.id, i: int32(i)}))
+					}
+				}
+			}
+			if l, ok := r.byNode[h.node(nodeKey{kind: nRet, m: t.id})]; ok {
+				res[l/64] |= 1 << (l % 64)
+			}
+		}
+		if len(targets) == 1 {
+			if v, ok := h.e.constRet(targets[0]); ok {
+				s.k[r.nregs], s.kk[r.nregs] = v, true
+			}
+		}
+		return
+	}
+	if ci.native != nil && !empty(argsOnly) {
+		h.out(argsOnly, h.sinkNode(ins, nil, "native", ci.ref.String()))
+	}
+	switch ci.model {
+	case modelExtrasPut:
+		k, ok := h.consts.keys[idx]
+		key := ""
+		if ok {
+			key = "=" + k
+		}
+		n := h.node(nodeKey{kind: nExtra, s: key})
+		h.e.g.edge(n, h.node(nodeKey{kind: nExtra, s: "*"}))
+		if !empty(argsOnly) {
+			h.out(argsOnly, n)
+		}
+	case modelExtrasGet:
+		for _, l := range h.lab[idx] {
+			res[l/64] |= 1 << (l % 64)
+		}
+		if reg, ok := slot(0); ok {
+			or(res, r.taint(s, reg))
+		}
+		return
+	case modelArrayCopy:
+		src, ok1 := slot(0)
+		dst, ok2 := slot(2)
+		if ok1 && ok2 && r.ok(dst) {
+			or(r.taint(s, dst), r.taint(s, src))
+			r.stored(s, dst, r.taint(s, src))
+		}
+		return
+	case modelNoPropagate:
+	default:
+		copy(res, acc)
+	}
+	if ci.mutates && !ci.static && !empty(argsOnly) {
+		if reg, ok := slot(0); ok && r.ok(reg) {
+			or(r.taint(s, reg), argsOnly)
+			r.stored(s, reg, argsOnly)
+		}
+	}
+}
+
+// sinkNode returns the node of a sink call site, recording the site.
+func (h *mhooks) sinkNode(ins *dex.Instruction, x *signatures.APIEntry, category, api string) int32 {
+	n := h.node(nodeKey{kind: nSink, m: h.m.id, i: int32(ins.PC)})
+	if _, ok := h.e.g.sink[n]; !ok {
+		ss := &sinkSite{entry: x, category: category, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: api}
+		if ins.PC >= 0 && ins.PC < len(h.r.at) && h.r.at[ins.PC] >= 0 {
+			ss.endpoints = h.consts.endpoints[int(h.r.at[ins.PC])]
+		}
+		h.e.g.sink[n] = ss
+	}
+	return n
+}
+
+// constRet returns the constant a small method always returns
+// ("int foo() { return 42; }"), so branches on it can be decided.
+func (e *engine) constRet(m *method) (int64, bool) {
+	if v, ok := e.constRets[m.id]; ok {
+		return v.v, v.ok
+	}
+	var res struct {
+		v  int64
+		ok bool
+	}
+	defer func() { e.constRets[m.id] = res }()
+	code, err := m.cls.dex.File.Code(&m.enc)
+	if err != nil || code == nil || len(code.Insns) > 16 {
+		return 0, false
+	}
+	regs := map[uint32]int64{}
+	var ins dex.Instruction
+	for pc := 0; pc < len(code.Insns); {
+		w, err := dex.DecodeInto(&ins, code.Insns, pc)
+		if err != nil || w <= 0 {
+			return 0, false
+		}
+		switch {
+		case ins.Op >= dex.OpConst4 && ins.Op <= dex.OpConstHigh16:
+			regs[ins.A] = ins.Literal
+		case ins.Op == dex.OpReturn:
+			v, ok := regs[ins.A]
+			if !ok || (res.ok && res.v != v) {
+				res.ok = false
+				return 0, false
+			}
+			res.v, res.ok = v, true
+		case ins.Op == dex.OpNop:
+		default:
+			res.ok = false
+			return 0, false
+		}
+		pc += w
+	}
+	return res.v, res.ok
+}

@@ -1,0 +1,714 @@
+package flow
+
+import (
+	"math/bits"
+
+	"github.com/romscan/romscan/internal/dex"
+)
+
+// Limits of the per-method analysis.
+const (
+	// maxLabels bounds the distinct inputs (parameters, sources, fields, call
+	// results) one method's taint sets tell apart; more are folded together.
+	maxLabels = 1024
+	// maxStateWords bounds blocks × registers × words of flow-sensitive
+	// state; a bigger method is analysed flow-insensitively (one state).
+	maxStateWords = 1 << 21
+	// maxRegs bounds the registers of one method the analysis models.
+	maxRegs = 4096
+)
+
+// hooks is what the register analysis asks of its surroundings: what an
+// instruction reads (labels) and where values go (outputs). The engine is
+// driven by it, so tests and the fuzzer can run it on bare code.
+type hooks interface {
+	// prepare is called once per instruction before the analysis, so the
+	// labels the instruction introduces are known up front.
+	prepare(idx int, ins *dex.Instruction, label func(node int32) int)
+	// step interprets a non-trivial instruction (invoke, field access,
+	// return, throw, const-string) over the state.
+	step(idx int, ins *dex.Instruction, s *stepCtx)
+}
+
+// stepCtx gives hooks access to the current state.
+type stepCtx struct {
+	r *run
+	s *state
+}
+
+// state is the abstract state at one point: per register a taint set (a
+// bitset over labels), an integer constant when known, and the exact class
+// when known (an interned id, 0 unknown).
+type state struct {
+	t  []uint64
+	k  []int64
+	kk []bool
+	ty []int32
+	// org is the graph node (plus one) a register's object was loaded
+	// from (a field), so storing into it updates that cell; 0 when none.
+	org []int32
+}
+
+// run is one method's analysis.
+type run struct {
+	code       *dex.Code
+	h          hooks
+	b          *budget
+	insns      []dex.Instruction
+	at         []int32 // pc → instruction index, -1 inside an instruction
+	nregs      int     // registers modelled; slot nregs is the pending result
+	w          int     // words per taint set
+	labels     []int32 // label → graph node
+	byNode     map[int32]int
+	folded     bool  // labels were folded (more than maxLabels)
+	params     []int // parameter registers (both halves of a wide one)
+	paramLabel []int // the label of each of params
+	trunc      bool  // undecodable code was cut off
+	insens     bool  // analysed flow-insensitively
+	tmp        []uint64
+	// sink receives stores into objects loaded from graph nodes.
+	sink func(t []uint64, node int32)
+}
+
+func newRun(code *dex.Code, h hooks, b *budget) *run {
+	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}}
+	r.nregs = int(code.Registers)
+	if r.nregs > maxRegs {
+		r.nregs = maxRegs
+	}
+	return r
+}
+
+// label returns the label of a graph node, adding it when new.
+func (r *run) label(node int32) int {
+	if l, ok := r.byNode[node]; ok {
+		return l
+	}
+	if len(r.labels) >= maxLabels {
+		r.folded = true
+		l := int(uint32(node) % maxLabels)
+		r.byNode[node] = l
+		return l
+	}
+	l := len(r.labels)
+	r.labels = append(r.labels, node)
+	r.byNode[node] = l
+	return l
+}
+
+// decode reads every instruction; undecodable code ends the method there.
+func (r *run) decode() bool {
+	n := len(r.code.Insns)
+	r.insns = r.insns[:0]
+	r.at = make([]int32, n+1)
+	for i := range r.at {
+		r.at[i] = -1
+	}
+	for pc := 0; pc < n; {
+		if !r.b.spend(1, "decode") {
+			return false
+		}
+		var ins dex.Instruction
+		width, err := dex.DecodeInto(&ins, r.code.Insns, pc)
+		if err != nil || width <= 0 {
+			r.trunc = true
+			break
+		}
+		if ins.Op != dex.OpPayload {
+			r.at[pc] = int32(len(r.insns))
+			r.insns = append(r.insns, ins)
+		}
+		pc += width
+	}
+	return true
+}
+
+// block is a basic block: instructions [start, end) by index.
+type block struct {
+	start, end int
+	succ       []int
+	handlers   []int // blocks of the catch handlers covering it
+}
+
+func (r *run) blockOfPC(pc int, leaderBlock []int) int {
+	if pc < 0 || pc >= len(r.at) || r.at[pc] < 0 {
+		return -1
+	}
+	return leaderBlock[r.at[pc]]
+}
+
+func terminates(op dex.Opcode) bool {
+	switch op {
+	case dex.OpGoto, dex.OpGoto16, dex.OpGoto32, dex.OpThrow:
+		return true
+	}
+	return op.IsReturn()
+}
+
+func (r *run) blocks() []block {
+	n := len(r.insns)
+	leader := make([]bool, n+1)
+	leader[0] = true
+	mark := func(pc int) {
+		if pc >= 0 && pc < len(r.at) && r.at[pc] >= 0 {
+			leader[r.at[pc]] = true
+		}
+	}
+	for i := range r.insns {
+		ins := &r.insns[i]
+		switch {
+		case ins.Op.IsSwitch():
+			if _, targets, err := r.code.Switch(ins.Target); err == nil {
+				for _, t := range targets {
+					mark(ins.PC + t)
+				}
+			}
+			leader[i+1] = true
+		case ins.Op.IsBranch():
+			mark(ins.Target)
+			leader[i+1] = true
+		case terminates(ins.Op):
+			leader[i+1] = true
+		}
+	}
+	for _, t := range r.code.Tries {
+		for _, h := range t.Handlers {
+			mark(int(h.PC))
+		}
+		if t.CatchAllPC >= 0 {
+			mark(int(t.CatchAllPC))
+		}
+	}
+	leaderBlock := make([]int, n+1)
+	var bl []block
+	for i := 0; i < n; i++ {
+		if leader[i] {
+			bl = append(bl, block{start: i})
+		}
+		leaderBlock[i] = len(bl) - 1
+	}
+	for j := range bl {
+		if j+1 < len(bl) {
+			bl[j].end = bl[j+1].start
+		} else {
+			bl[j].end = n
+		}
+	}
+	for j := range bl {
+		last := &r.insns[bl[j].end-1]
+		add := func(b int) {
+			if b >= 0 {
+				bl[j].succ = append(bl[j].succ, b)
+			}
+		}
+		switch {
+		case last.Op.IsSwitch():
+			if _, targets, err := r.code.Switch(last.Target); err == nil {
+				for _, t := range targets {
+					add(r.blockOfPC(last.PC+t, leaderBlock))
+				}
+			}
+		case last.Op.IsBranch():
+			add(r.blockOfPC(last.Target, leaderBlock))
+		}
+		if !terminates(last.Op) && bl[j].end < n {
+			add(leaderBlock[bl[j].end])
+		}
+		// Handlers of try blocks overlapping this block.
+		s, e := last.PC, r.insns[bl[j].start].PC
+		for _, t := range r.code.Tries {
+			if int(t.StartPC) <= s && e < int(t.StartPC+t.Count) {
+				for _, h := range t.Handlers {
+					if hb := r.blockOfPC(int(h.PC), leaderBlock); hb >= 0 {
+						bl[j].handlers = append(bl[j].handlers, hb)
+					}
+				}
+				if t.CatchAllPC >= 0 {
+					if hb := r.blockOfPC(int(t.CatchAllPC), leaderBlock); hb >= 0 {
+						bl[j].handlers = append(bl[j].handlers, hb)
+					}
+				}
+			}
+		}
+	}
+	return bl
+}
+
+func (r *run) newState() *state {
+	n := r.nregs + 1
+	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n), org: make([]int32, n)}
+}
+
+func (r *run) copyState(dst, src *state) {
+	copy(dst.t, src.t)
+	copy(dst.k, src.k)
+	copy(dst.kk, src.kk)
+	copy(dst.ty, src.ty)
+	copy(dst.org, src.org)
+}
+
+// join merges src into dst and reports whether dst changed.
+func (r *run) join(dst, src *state) bool {
+	changed := false
+	for i, v := range src.t {
+		if dst.t[i]|v != dst.t[i] {
+			dst.t[i] |= v
+			changed = true
+		}
+	}
+	for i := range dst.kk {
+		if dst.kk[i] && (!src.kk[i] || src.k[i] != dst.k[i]) {
+			dst.kk[i] = false
+			changed = true
+		}
+		if dst.ty[i] != 0 && dst.ty[i] != src.ty[i] {
+			dst.ty[i] = 0
+			changed = true
+		}
+		if dst.org[i] != 0 && dst.org[i] != src.org[i] {
+			dst.org[i] = 0
+			changed = true
+		}
+	}
+	return changed
+}
+
+// analyze runs the method: prepare labels, then a worklist over basic
+// blocks to a fixpoint (or a single flow-insensitive state for methods too
+// big for per-block states). It reports false when the budget ran out.
+func (r *run) analyze(paramLabels func(r *run)) bool {
+	if r.at == nil && !r.decode() {
+		return false
+	}
+	if len(r.insns) == 0 {
+		return !r.b.over()
+	}
+	for i := range r.insns {
+		r.h.prepare(i, &r.insns[i], r.label)
+	}
+	paramLabels(r)
+	r.w = (len(r.labels) + 63) / 64
+	if r.w == 0 {
+		r.w = 1
+	}
+	r.tmp = make([]uint64, r.w)
+	bl := r.blocks()
+	entry := r.newState()
+	r.initParams(entry)
+	if int64(len(bl))*int64(r.nregs+1)*int64(r.w) > maxStateWords {
+		return r.insensitive(entry)
+	}
+	in := make([]*state, len(bl))
+	in[0] = entry
+	queued := make([]bool, len(bl))
+	work := []int{0}
+	queued[0] = true
+	cur := r.newState()
+	for len(work) > 0 {
+		j := work[len(work)-1]
+		work = work[:len(work)-1]
+		queued[j] = false
+		b := &bl[j]
+		if !r.b.spend(int64(b.end-b.start), "register analysis") {
+			return false
+		}
+		r.copyState(cur, in[j])
+		push := func(to int) {
+			if in[to] == nil {
+				in[to] = r.newState()
+				r.copyState(in[to], cur)
+			} else if !r.join(in[to], cur) {
+				return
+			}
+			if !queued[to] {
+				queued[to] = true
+				work = append(work, to)
+			}
+		}
+		taken := -2 // -2: both ways, -1: fall through only, else the target block
+		for i := b.start; i < b.end; i++ {
+			ins := &r.insns[i]
+			if len(b.handlers) > 0 && canThrow(ins.Op) {
+				for _, h := range b.handlers {
+					push(h)
+				}
+			}
+			taken = r.exec(i, ins, cur)
+		}
+		last := &r.insns[b.end-1]
+		for k, s := range b.succ {
+			if last.Op.IsBranch() && !last.Op.IsSwitch() && taken != -2 {
+				// A constant condition: only one way is possible. The branch
+				// target is succ[0]; the fall-through, when present, succ[1].
+				if (taken == 1) != (k == 0) {
+					continue
+				}
+			}
+			push(s)
+		}
+	}
+	return true
+}
+
+// insensitive iterates one merged state over all instructions until it
+// stops changing.
+func (r *run) insensitive(s *state) bool {
+	r.insens = true
+	for i := range s.kk {
+		s.kk[i] = false
+	}
+	prev := make([]uint64, len(s.t))
+	for pass := 0; pass < 64; pass++ {
+		copy(prev, s.t)
+		if !r.b.spend(int64(len(r.insns)), "register analysis (flow-insensitive)") {
+			return false
+		}
+		for i := range r.insns {
+			r.exec(i, &r.insns[i], s)
+			// Constants are meaningless without flow order.
+			for j := range s.kk {
+				s.kk[j] = false
+			}
+		}
+		same := true
+		for i := range prev {
+			if prev[i] != s.t[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			break
+		}
+	}
+	return true
+}
+
+func canThrow(op dex.Opcode) bool {
+	switch {
+	case op.IsInvoke(), op == dex.OpThrow:
+		return true
+	case op >= dex.OpAget && op <= dex.OpSputShort:
+		return true
+	case op == dex.OpCheckCast, op == dex.OpNewInstance, op == dex.OpNewArray, op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
+		return true
+	}
+	return false
+}
+
+// initParams gives each parameter register its label.
+func (r *run) initParams(s *state) {
+	for slot, reg := range r.params {
+		if slot < len(r.paramLabel) {
+			r.set(s, reg, r.paramLabel[slot])
+		}
+	}
+}
+
+// stored notes that t was stored into the object in reg: when that object
+// was loaded from a field, the field's cell receives t.
+func (r *run) stored(s *state, reg uint32, t []uint64) {
+	if r.ok(reg) && s.org[reg] != 0 && !empty(t) && r.sink != nil {
+		r.sink(t, s.org[reg]-1)
+	}
+}
+
+// Register helpers; out-of-range registers (hostile code) are ignored.
+
+func (r *run) ok(reg uint32) bool { return int(reg) < r.nregs }
+
+func (r *run) taint(s *state, reg uint32) []uint64 {
+	if !r.ok(reg) {
+		for i := range r.tmp {
+			r.tmp[i] = 0
+		}
+		return r.tmp
+	}
+	return s.t[int(reg)*r.w : int(reg)*r.w+r.w]
+}
+
+func (r *run) result(s *state) []uint64 {
+	return s.t[r.nregs*r.w : r.nregs*r.w+r.w]
+}
+
+func (r *run) clear(s *state, reg uint32) {
+	if !r.ok(reg) {
+		return
+	}
+	t := s.t[int(reg)*r.w : int(reg)*r.w+r.w]
+	for i := range t {
+		t[i] = 0
+	}
+	s.kk[reg] = false
+	s.ty[reg] = 0
+	s.org[reg] = 0
+}
+
+func (r *run) set(s *state, reg int, label int) {
+	if reg < 0 || reg >= r.nregs || label < 0 {
+		return
+	}
+	s.t[reg*r.w+label/64] |= 1 << (label % 64)
+}
+
+// assign sets dst to the union of the taint of srcs (dst may be among them).
+func (r *run) assign(s *state, dst uint32, srcs ...uint32) {
+	if !r.ok(dst) {
+		return
+	}
+	acc := make([]uint64, r.w)
+	for _, x := range srcs {
+		or(acc, r.taint(s, x))
+	}
+	copy(s.t[int(dst)*r.w:], acc)
+	s.kk[dst] = false
+	s.ty[dst] = 0
+	s.org[dst] = 0
+}
+
+func or(dst, src []uint64) {
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}
+
+func empty(t []uint64) bool {
+	for _, v := range t {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// each calls fn with every label set in t.
+func each(t []uint64, fn func(l int)) {
+	for i, v := range t {
+		for v != 0 {
+			b := bits.TrailingZeros64(v)
+			fn(i*64 + b)
+			v &^= 1 << b
+		}
+	}
+}
+
+func (r *run) move(s *state, dst, src uint32) {
+	if !r.ok(dst) {
+		return
+	}
+	if !r.ok(src) {
+		r.clear(s, dst)
+		return
+	}
+	copy(s.t[int(dst)*r.w:int(dst)*r.w+r.w], s.t[int(src)*r.w:int(src)*r.w+r.w])
+	s.k[dst], s.kk[dst], s.ty[dst], s.org[dst] = s.k[src], s.kk[src], s.ty[src], s.org[src]
+}
+
+func (r *run) setConst(s *state, dst uint32, v int64) {
+	r.clear(s, dst)
+	if r.ok(dst) {
+		s.k[dst], s.kk[dst] = v, true
+	}
+}
+
+func (r *run) konst(s *state, reg uint32) (int64, bool) {
+	if !r.ok(reg) {
+		return 0, false
+	}
+	return s.k[reg], s.kk[reg]
+}
+
+// exec interprets one instruction. For a conditional branch it returns 1
+// (always taken), 0 (never taken) or -2 (unknown); else -2.
+func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
+	op := ins.Op
+	switch {
+	case op == dex.OpNop, op == dex.OpMonitorEnter, op == dex.OpMonitorExit, op == dex.OpGoto, op == dex.OpGoto16, op == dex.OpGoto32,
+		op == dex.OpFillArrayData, op == dex.OpPackedSwitch, op == dex.OpSparseSwitch:
+	case op >= dex.OpMove && op <= dex.OpMoveObject16:
+		r.move(s, ins.A, ins.B)
+		if op >= dex.OpMoveWide && op <= dex.OpMoveWide16 {
+			r.move(s, ins.A+1, ins.B+1)
+		}
+	case op >= dex.OpMoveResult && op <= dex.OpMoveResultObject:
+		if r.ok(ins.A) {
+			copy(s.t[int(ins.A)*r.w:int(ins.A)*r.w+r.w], r.result(s))
+			s.k[ins.A], s.kk[ins.A], s.ty[ins.A], s.org[ins.A] = s.k[r.nregs], s.kk[r.nregs], s.ty[r.nregs], 0
+			if op == dex.OpMoveResultWide && r.ok(ins.A+1) {
+				copy(s.t[int(ins.A+1)*r.w:int(ins.A+1)*r.w+r.w], r.result(s))
+				s.kk[ins.A+1] = false
+			}
+		}
+	case op >= dex.OpConst4 && op <= dex.OpConstHigh16:
+		r.setConst(s, ins.A, ins.Literal)
+	case op >= dex.OpConstWide16 && op <= dex.OpConstWideHigh16:
+		r.setConst(s, ins.A, ins.Literal)
+		r.clear(s, ins.A+1)
+	case op == dex.OpConstClass, op == dex.OpConstMethodHandle, op == dex.OpConstMethodType, op == dex.OpNewArray, op == dex.OpInstanceOf, op == dex.OpArrayLength:
+		r.clear(s, ins.A)
+	case op == dex.OpCheckCast:
+		// The value is unchanged.
+	case op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
+		res := r.result(s)
+		for i := range res {
+			res[i] = 0
+		}
+		for _, a := range ins.Args {
+			or(res, r.taint(s, a))
+		}
+		s.ty[r.nregs] = 0
+	case op == dex.OpCmplFloat, op == dex.OpCmpgFloat, op == dex.OpCmplDouble, op == dex.OpCmpgDouble, op == dex.OpCmpLong:
+		r.assign(s, ins.A, ins.B, ins.C)
+	case op >= dex.OpIfEq && op <= dex.OpIfLez:
+		return r.cond(ins, s)
+	case op >= dex.OpAget && op <= dex.OpAgetShort:
+		r.assign(s, ins.A, ins.B)
+		if op == dex.OpAgetWide {
+			r.assign(s, ins.A+1, ins.B)
+		}
+	case op >= dex.OpAput && op <= dex.OpAputShort:
+		if r.ok(ins.B) {
+			or(s.t[int(ins.B)*r.w:int(ins.B)*r.w+r.w], r.taint(s, ins.A))
+			r.stored(s, ins.B, r.taint(s, ins.A))
+		}
+	case op >= dex.OpNegInt && op <= dex.OpIntToShort:
+		v, known := r.konst(s, ins.B)
+		r.assign(s, ins.A, ins.B)
+		if known && op == dex.OpNegInt {
+			s.k[ins.A], s.kk[ins.A] = -v, true
+		} else if known && op >= dex.OpIntToLong && op <= dex.OpIntToShort {
+			s.k[ins.A], s.kk[ins.A] = v, true
+		}
+	case op >= dex.OpAddInt && op <= dex.OpRemDouble:
+		a, ka := r.konst(s, ins.B)
+		c, kc := r.konst(s, ins.C)
+		r.assign(s, ins.A, ins.B, ins.C)
+		if ka && kc {
+			if v, ok := arith(op-dex.OpAddInt, a, c); ok && r.ok(ins.A) {
+				s.k[ins.A], s.kk[ins.A] = v, true
+			}
+		}
+	case op >= dex.OpAddInt2addr && op <= dex.OpRemDouble2addr:
+		a, ka := r.konst(s, ins.A)
+		c, kc := r.konst(s, ins.B)
+		r.assign(s, ins.A, ins.A, ins.B)
+		if ka && kc {
+			if v, ok := arith(op-dex.OpAddInt2addr, a, c); ok && r.ok(ins.A) {
+				s.k[ins.A], s.kk[ins.A] = v, true
+			}
+		}
+	case op >= dex.OpAddIntLit16 && op <= dex.OpUshrIntLit8:
+		a, ka := r.konst(s, ins.B)
+		r.assign(s, ins.A, ins.B)
+		if ka {
+			if v, ok := litArith(op, a, ins.Literal); ok && r.ok(ins.A) {
+				s.k[ins.A], s.kk[ins.A] = v, true
+			}
+		}
+	case op == dex.OpNewInstance:
+		r.clear(s, ins.A)
+		fallthrough
+	default:
+		// Invokes, field access, returns, throws, const-string,
+		// move-exception: the hooks know what they mean.
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+	}
+	return -2
+}
+
+// arith folds a binary integer operation (d is the offset from add-int in
+// the 23x group, the same order as the 2addr group); only int ops fold.
+func arith(d dex.Opcode, a, c int64) (int64, bool) {
+	a32, c32 := int32(a), int32(c)
+	switch d {
+	case 0:
+		return int64(a32 + c32), true
+	case 1:
+		return int64(a32 - c32), true
+	case 2:
+		return int64(a32 * c32), true
+	case 3:
+		if c32 == 0 || (a32 == -1<<31 && c32 == -1) {
+			return 0, false
+		}
+		return int64(a32 / c32), true
+	case 4:
+		if c32 == 0 || (a32 == -1<<31 && c32 == -1) {
+			return 0, false
+		}
+		return int64(a32 % c32), true
+	case 5:
+		return int64(a32 & c32), true
+	case 6:
+		return int64(a32 | c32), true
+	case 7:
+		return int64(a32 ^ c32), true
+	case 8:
+		return int64(a32 << (uint32(c32) & 31)), true
+	case 9:
+		return int64(a32 >> (uint32(c32) & 31)), true
+	case 10:
+		return int64(int32(uint32(a32) >> (uint32(c32) & 31))), true
+	}
+	return 0, false
+}
+
+func litArith(op dex.Opcode, a, lit int64) (int64, bool) {
+	switch op {
+	case dex.OpAddIntLit16, dex.OpAddIntLit8:
+		return arith(0, a, lit)
+	case dex.OpRsubInt, dex.OpRsubIntLit8:
+		return arith(1, lit, a)
+	case dex.OpMulIntLit16, dex.OpMulIntLit8:
+		return arith(2, a, lit)
+	case dex.OpDivIntLit16, dex.OpDivIntLit8:
+		return arith(3, a, lit)
+	case dex.OpRemIntLit16, dex.OpRemIntLit8:
+		return arith(4, a, lit)
+	case dex.OpAndIntLit16, dex.OpAndIntLit8:
+		return arith(5, a, lit)
+	case dex.OpOrIntLit16, dex.OpOrIntLit8:
+		return arith(6, a, lit)
+	case dex.OpXorIntLit16, dex.OpXorIntLit8:
+		return arith(7, a, lit)
+	case dex.OpShlIntLit8:
+		return arith(8, a, lit)
+	case dex.OpShrIntLit8:
+		return arith(9, a, lit)
+	case dex.OpUshrIntLit8:
+		return arith(10, a, lit)
+	}
+	return 0, false
+}
+
+// cond evaluates a conditional branch on known constants.
+func (r *run) cond(ins *dex.Instruction, s *state) int {
+	a, ka := r.konst(s, ins.A)
+	var c int64
+	kc := true
+	if ins.Op <= dex.OpIfLe {
+		c, kc = r.konst(s, ins.B)
+	}
+	if !ka || !kc {
+		return -2
+	}
+	var t bool
+	switch ins.Op {
+	case dex.OpIfEq, dex.OpIfEqz:
+		t = a == c
+	case dex.OpIfNe, dex.OpIfNez:
+		t = a != c
+	case dex.OpIfLt, dex.OpIfLtz:
+		t = a < c
+	case dex.OpIfGe, dex.OpIfGez:
+		t = a >= c
+	case dex.OpIfGt, dex.OpIfGtz:
+		t = a > c
+	case dex.OpIfLe, dex.OpIfLez:
+		t = a <= c
+	}
+	if t {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,65 @@
+package flow
+
+import "strings"
+
+// model says how a framework call moves taint beyond the default (result
+// and mutated receiver take the union of the arguments).
+type model uint8
+
+const (
+	modelDefault     model = iota
+	modelExtrasPut         // Intent/Bundle put*(key, value): the extra cell by key
+	modelExtrasGet         // Intent/Bundle get*(key): the extra cell by key
+	modelArrayCopy         // System.arraycopy(src, _, dst, _, _)
+	modelAsyncExec         // AsyncTask.execute(args) → doInBackground(args)
+	modelNoPropagate       // the result carries no data of the arguments
+)
+
+// extrasClasses hold key → value extras that cross components.
+var extrasClasses = map[string]bool{
+	"Landroid/content/Intent;":        true,
+	"Landroid/os/Bundle;":             true,
+	"Landroid/os/BaseBundle;":         true,
+	"Landroid/os/PersistableBundle;":  true,
+	"Landroid/content/ContentValues;": true,
+}
+
+// noPropagate are framework methods whose result says something about the
+// arguments (a size, a comparison) without carrying them.
+var noPropagate = map[string]bool{
+	"length": true, "size": true, "hashCode": true, "indexOf": true, "lastIndexOf": true, "compareTo": true,
+	"compareToIgnoreCase": true, "getClass": true, "getSystemService": true, "getApplicationContext": true,
+	"getContentResolver": true, "getPackageManager": true, "getResources": true, "findViewById": true,
+	"getIntent": true, "getDefault": true, "getInstance": true, "currentTimeMillis": true, "nanoTime": true,
+	"getMainLooper": true, "getBaseContext": true, "getActivity": true, "getContext": true,
+}
+
+// mutatorPrefixes name framework methods that store their arguments in the
+// receiver (builders, collections, streams, setters).
+var mutatorPrefixes = []string{"put", "add", "append", "set", "write", "insert", "push", "offer", "print", "update", "<init>", "load", "concat", "store"}
+
+func classify(class, name, ret string, params []string) (m model, mutates bool) {
+	for _, p := range mutatorPrefixes {
+		if strings.HasPrefix(name, p) {
+			mutates = true
+			break
+		}
+	}
+	switch {
+	case class == "Ljava/lang/System;" && name == "arraycopy":
+		return modelArrayCopy, false
+	case extrasClasses[class] && strings.HasPrefix(name, "put") && len(params) >= 2 && params[0] == "Ljava/lang/String;":
+		return modelExtrasPut, true
+	case extrasClasses[class] && strings.HasPrefix(name, "get") && len(params) >= 1 && params[0] == "Ljava/lang/String;":
+		return modelExtrasGet, false
+	case (name == "execute" || name == "executeOnExecutor") && ret == "Landroid/os/AsyncTask;":
+		return modelAsyncExec, false
+	case ret == "Z" || ret == "V" || noPropagate[name]:
+		return modelNoPropagate, mutates
+	}
+	return modelDefault, mutates
+}
+
+// icc sinks reached through an app class (this.startActivity(...)) are
+// looked up on these framework bases as well.
+var contextBases = []string{"Landroid/app/Activity;", "Landroid/content/ContextWrapper;", "Landroid/content/Context;", "Landroid/app/Service;"}

@@ -1,0 +1,294 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/romscan/romscan/analyzers"
+	"github.com/romscan/romscan/internal/dex"
+)
+
+// maxDispatch bounds how many app methods one virtual call may reach, so a
+// call on a hot interface in a huge app does not fan out without end.
+const maxDispatch = 32
+
+// class is an app class: defined in one of the app's DEX files.
+type class struct {
+	name, super string
+	ifaces      []string
+	dex         *analyzers.Dex
+	methods     map[string]*method // name+descriptor → method
+	fields      map[string]bool    // field names declared here
+	disabled    bool               // a manifest component with enabled="false"
+	component   bool               // declared in the manifest
+}
+
+// method is an app method, with or without code.
+type method struct {
+	id     int32
+	cls    *class
+	ref    dex.MethodRef
+	access uint32
+	enc    dex.EncodedMethod
+}
+
+func (m *method) static() bool { return m.access&dex.AccStatic != 0 }
+
+// key is "Lcls;->name(desc)ret".
+func (m *method) String() string { return m.ref.Class + "->" + m.ref.Name + m.ref.Descriptor }
+
+// short names the method for paths: "Cls.name".
+func (m *method) short() string { return shortMethod(m.ref.Class, m.ref.Name) }
+
+func shortMethod(cls, name string) string {
+	c := strings.TrimSuffix(strings.TrimPrefix(cls, "L"), ";")
+	if i := strings.LastIndexByte(c, '/'); i >= 0 {
+		c = c[i+1:]
+	}
+	return c + "." + name
+}
+
+// program is the app's classes and methods across its DEX files.
+type program struct {
+	classes  map[string]*class
+	methods  []*method
+	children map[string][]*class // type → app classes naming it as super or interface
+	subtypes map[string][]*class // memo of the transitive closure
+	errs     []error
+}
+
+// load reads every class of every DEX; the first definition of a class wins,
+// as on Android.
+// load reads the app's classes. Classes for which skip says true (common
+// libraries: androidx, Play services, ...) are left out and their methods
+// modelled like framework calls: that keeps big apps fast, and a library's
+// own traffic is what the tracker analyzer reports.
+func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class string) bool) *program {
+	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{}}
+	for _, d := range app.Dex {
+		f := d.File
+		for ci := 0; ci < f.NumClasses(); ci++ {
+			if ci%128 == 0 && (ctx.Err() != nil || b.over()) {
+				return p
+			}
+			c, err := f.Class(ci)
+			if err != nil {
+				p.errs = append(p.errs, fmt.Errorf("flow: class %d of %s: %w", ci, d.Loc, err))
+				continue
+			}
+			if _, dup := p.classes[c.Name]; dup {
+				continue
+			}
+			if skip != nil && skip(c.Name) {
+				continue
+			}
+			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: map[string]*method{}, fields: map[string]bool{}}
+			for _, fl := range c.StaticFields {
+				cl.fields[fl.Field.Name] = true
+			}
+			for _, fl := range c.InstanceFields {
+				cl.fields[fl.Field.Name] = true
+			}
+			for i := range c.Methods {
+				em := c.Methods[i]
+				m := &method{id: int32(len(p.methods)), cls: cl, ref: em.Ref, access: em.Access, enc: em}
+				k := em.Ref.Name + em.Ref.Descriptor
+				if _, dup := cl.methods[k]; dup {
+					continue
+				}
+				cl.methods[k] = m
+				p.methods = append(p.methods, m)
+			}
+			p.classes[c.Name] = cl
+			if c.Super != "" {
+				p.children[c.Super] = append(p.children[c.Super], cl)
+			}
+			for _, it := range c.Interfaces {
+				p.children[it] = append(p.children[it], cl)
+			}
+		}
+	}
+	return p
+}
+
+// lookup finds name+desc in cls or its app superclasses. It stops at the
+// first class outside the app (the method is then the framework's).
+func (p *program) lookup(cls, nameDesc string) *method {
+	for i := 0; i < 64 && cls != ""; i++ {
+		c := p.classes[cls]
+		if c == nil {
+			return nil
+		}
+		if m := c.methods[nameDesc]; m != nil {
+			return m
+		}
+		cls = c.super
+	}
+	return nil
+}
+
+// libraryAncestors lists the first non-app types above cls: its framework
+// superclass and the framework interfaces of it and its app ancestors.
+func (p *program) libraryAncestors(cls string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(t string, depth int)
+	walk = func(t string, depth int) {
+		if t == "" || seen[t] || depth > 32 || len(seen) > 256 {
+			return
+		}
+		seen[t] = true
+		c := p.classes[t]
+		if c == nil {
+			out = append(out, t)
+			return
+		}
+		walk(c.super, depth+1)
+		for _, it := range c.ifaces {
+			walk(it, depth+1)
+		}
+	}
+	walk(cls, 0)
+	return out
+}
+
+// subtypesOf lists the app classes below t (app or framework type),
+// transitively, t itself excluded. Hostile inheritance cycles end.
+func (p *program) subtypesOf(t string) []*class {
+	if s, ok := p.subtypes[t]; ok {
+		return s
+	}
+	var out []*class
+	seen := map[string]bool{t: true}
+	stack := []string{t}
+	for len(stack) > 0 && len(out) < 4096 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range p.children[x] {
+			if seen[c.name] {
+				continue
+			}
+			seen[c.name] = true
+			out = append(out, c)
+			stack = append(stack, c.name)
+		}
+	}
+	p.subtypes[t] = out
+	return out
+}
+
+// isSubtype says whether app class cls has t among its ancestors.
+func (p *program) isSubtype(cls, t string) bool {
+	seen := map[string]bool{}
+	var walk func(x string, depth int) bool
+	walk = func(x string, depth int) bool {
+		if x == t {
+			return true
+		}
+		if x == "" || seen[x] || depth > 32 {
+			return false
+		}
+		seen[x] = true
+		c := p.classes[x]
+		if c == nil {
+			return false
+		}
+		if walk(c.super, depth+1) {
+			return true
+		}
+		for _, it := range c.ifaces {
+			if walk(it, depth+1) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(cls, 0)
+}
+
+// resolve finds the app methods an invoke may run. known is the receiver's
+// exact class when the analysis knows it ("" otherwise).
+func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*method {
+	nd := ref.Name + ref.Descriptor
+	switch op {
+	case dex.OpInvokeStatic, dex.OpInvokeStaticRange, dex.OpInvokeDirect, dex.OpInvokeDirectRange, dex.OpInvokeSuper, dex.OpInvokeSuperRange:
+		if m := p.lookup(ref.Class, nd); m != nil && m.enc.CodeOff != 0 {
+			return []*method{m}
+		}
+		return nil
+	}
+	if known != "" && p.classes[known] != nil {
+		if m := p.lookup(known, nd); m != nil && m.enc.CodeOff != 0 {
+			return []*method{m}
+		}
+	}
+	var out []*method
+	seen := map[int32]bool{}
+	add := func(m *method) {
+		if m != nil && m.enc.CodeOff != 0 && !seen[m.id] && len(out) < maxDispatch {
+			seen[m.id] = true
+			out = append(out, m)
+		}
+	}
+	add(p.lookup(ref.Class, nd))
+	for _, c := range p.subtypesOf(ref.Class) {
+		add(c.methods[nd])
+		if len(out) >= maxDispatch {
+			break
+		}
+	}
+	return out
+}
+
+// resolveField names the app class declaring a field referenced through
+// cls (a subclass may name an inherited field); framework fields keep cls.
+func (p *program) resolveField(ref dex.FieldRef) string {
+	cls := ref.Class
+	for i := 0; i < 64; i++ {
+		c := p.classes[cls]
+		if c == nil {
+			break
+		}
+		if c.fields[ref.Name] {
+			return cls + "->" + ref.Name
+		}
+		cls = c.super
+	}
+	return ref.Class + "->" + ref.Name
+}
+
+// splitDesc splits a method descriptor into parameter types and return type.
+// A malformed descriptor yields what could be read.
+func splitDesc(desc string) (params []string, ret string) {
+	if !strings.HasPrefix(desc, "(") {
+		return nil, ""
+	}
+	end := strings.IndexByte(desc, ')')
+	if end < 0 {
+		return nil, ""
+	}
+	s := desc[1:end]
+	for len(s) > 0 && len(params) < 256 {
+		i := 0
+		for i < len(s) && s[i] == '[' {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		if s[i] == 'L' {
+			j := strings.IndexByte(s[i:], ';')
+			if j < 0 {
+				break
+			}
+			i += j
+		}
+		params = append(params, s[:i+1])
+		s = s[i+1:]
+	}
+	return params, desc[end+1:]
+}
+
+// wide says whether a type takes two registers.
+func wide(t string) bool { return t == "J" || t == "D" }

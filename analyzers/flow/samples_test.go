@@ -1,0 +1,142 @@
+package flow
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/testutil"
+)
+
+// flowSummary is one flow finding reduced to what the tests check.
+type flowSummary struct {
+	Rule, Source, SourceMethod, Sink, SinkMethod, Endpoint string
+}
+
+func summarise(fs []finding.Finding) (flows []flowSummary, recovered []string) {
+	for _, f := range fs {
+		switch f.RuleID {
+		case RuleExfiltration, RuleLeak:
+			src, sink := f.Evidence[0], f.Evidence[1]
+			flows = append(flows, flowSummary{Rule: f.RuleID, Source: strings.TrimPrefix(src.Note, "source "),
+				SourceMethod: shortMethod(src.Class, strings.SplitN(src.Method, "(", 2)[0]),
+				Sink:         sink.API[:strings.Index(sink.API, "(")], SinkMethod: shortMethod(sink.Class, strings.SplitN(sink.Method, "(", 2)[0]),
+				Endpoint: sink.String})
+		case RuleEndpointFolded:
+			recovered = append(recovered, f.Evidence[0].String+" | "+f.Evidence[0].Note)
+		}
+	}
+	return flows, recovered
+}
+
+func has(flows []flowSummary, want flowSummary) bool {
+	for _, f := range flows {
+		if f == want {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFlowCases(t *testing.T) {
+	dir := testutil.Samples(t)
+	fs, err := analyzeAPK(t, New(), loadSigs(t), filepath.Join(dir, "apks", "flowcases.apk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, recovered := summarise(fs)
+	wantFlows := []flowSummary{
+		{RuleExfiltration, "harvest.subscriber-id", "SplitSocket.run", "Ljava/io/OutputStream;->write", "SplitSocket.run", "42.62.48.40:9000"},
+		{RuleExfiltration, "harvest.device-id", "StaticField.collect", "Ljava/io/OutputStream;->write", "StaticField.send", "http://42.62.48.50/collect"},
+		{RuleExfiltration, "harvest.phone-number", "HelperMethod.run", "Ljava/io/OutputStream;->write", "HelperMethod.sendData", "http://42.62.48.60/line"},
+		{RuleExfiltration, "harvest.subscriber-id", "SubscriberLeak.run", "Ljava/net/URL;->openConnection", "SubscriberLeak.run", "http://42.62.48.70/imsi?id="},
+	}
+	for _, w := range wantFlows {
+		if !has(flows, w) {
+			t.Errorf("missing flow %+v\ngot %s", w, cmp.Diff(nil, flows))
+		}
+	}
+	for _, f := range fs {
+		if f.RuleID == RuleExfiltration && f.Confidence == finding.HighConfidence &&
+			(strings.Contains(f.Evidence[0].Class, "Decoy") || strings.Contains(f.Evidence[1].Class, "Decoy")) {
+			t.Errorf("decoy reported as a high-confidence exfiltration: %+v", f.Evidence)
+		}
+		if f.RuleID == RuleBudget {
+			t.Errorf("budget exceeded on a small app: %s", f.Description)
+		}
+	}
+	wantRecovered := []string{
+		"http://collect.example-telemetry.cn/api | recovered: StringBuilder",
+		"https://b64.example-telemetry.cn/beacon | recovered: Base64-decoded constant",
+		"xor.example-telemetry.cn:443 | recovered: host and port passed separately to Socket.<init>",
+		"42.62.48.40:9000 | recovered: host and port passed separately to InetSocketAddress.<init>",
+	}
+	for _, w := range wantRecovered {
+		found := false
+		for _, r := range recovered {
+			found = found || r == w
+		}
+		if !found {
+			t.Errorf("endpoint %q not recovered; got:\n%s", w, strings.Join(recovered, "\n"))
+		}
+	}
+	for _, r := range recovered {
+		if strings.Contains(r, "unused.example") {
+			t.Errorf("decoy endpoint reported as recovered: %s", r)
+		}
+	}
+	// The XOR-ed host is recovered as a string too.
+	if !strings.Contains(strings.Join(recovered, "\n"), "XOR") {
+		t.Errorf("XOR-ed host not recovered as such; got:\n%s", strings.Join(recovered, "\n"))
+	}
+	// Case 7 is in classes2.dex.
+	for _, f := range fs {
+		if f.RuleID == RuleExfiltration && strings.Contains(f.Evidence[0].Class, "SubscriberLeak") && !strings.HasSuffix(f.Evidence[0].Location, "!classes2.dex") {
+			t.Errorf("SubscriberLeak evidence location %q, want …!classes2.dex", f.Evidence[0].Location)
+		}
+	}
+}
+
+func TestHarvesterAndPlatformApp(t *testing.T) {
+	dir := testutil.Samples(t)
+	sigs := loadSigs(t)
+	tests := []struct {
+		apk  string
+		want []flowSummary
+	}{
+		{"harvester.apk", []flowSummary{
+			{RuleExfiltration, "harvest.device-id", "HarvestService.harvest", "Ljava/io/OutputStream;->write", "HarvestService.harvest", "http://42.62.48.10/upload"},
+		}},
+		{"platformapp.apk", []flowSummary{
+			{RuleExfiltration, "harvest.device-id", "UpdateService.report", "Ljava/io/OutputStream;->write", "UpdateService.report", "http://42.62.48.30/report"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.apk, func(t *testing.T) {
+			fs, err := analyzeAPK(t, New(), sigs, filepath.Join(dir, "apks", tt.apk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			flows, _ := summarise(fs)
+			for _, w := range tt.want {
+				if !has(flows, w) {
+					t.Errorf("missing flow %+v\ngot %s", w, cmp.Diff(nil, flows))
+				}
+			}
+		})
+	}
+}
+
+func TestBenignHasNoFlow(t *testing.T) {
+	dir := testutil.Samples(t)
+	fs, err := analyzeAPK(t, New(), loadSigs(t), filepath.Join(dir, "apks", "benign.apk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flows, _ := summarise(fs); len(flows) > 0 {
+		t.Errorf("benign app has flows: %+v", flows)
+	}
+}
