@@ -309,6 +309,9 @@ func TestHostile(t *testing.T) {
 		{"vendor-table-absurd", put(buildVendor(4, nil, tree), 2116, 1<<30), extract.Limits{}, extract.ErrCorrupt, nil},
 		{"unknown-compression", buildBoot(0, nil, []byte("BZh91AY&SY"), nil), extract.Limits{}, nil, extract.ErrUnsupported},
 		{"corrupt-gzip", buildBoot(0, nil, gz(tree)[:40], nil), extract.Limits{}, nil, extract.ErrCorrupt},
+		// Found by fuzzing: a gzip magic with a bad header came back without a sentinel.
+		{"bad-gzip-header", buildBoot(0, nil, append([]byte{0x1f, 0x8b, 9}, make([]byte, 20)...), nil), extract.Limits{}, nil, extract.ErrCorrupt},
+		{"bad-xz-header", buildBoot(0, nil, append([]byte{0xfd, '7', 'z', 'X', 'Z', 0}, make([]byte, 20)...), nil), extract.Limits{}, nil, extract.ErrCorrupt},
 		{"bomb-ratio", buildBoot(0, nil, bomb, nil), extract.Limits{MaxRatio: 10}, nil, extract.ErrLimit},
 		{"bomb-size", buildBoot(0, nil, bomb, nil), extract.Limits{MaxFileSize: extract.MiB}, nil, extract.ErrLimit},
 		{"cpio-size-past-end", buildBoot(0, nil, []byte("070701"+strings.Repeat("0", 36)+"ffffffff"+strings.Repeat("0", 64)), nil), extract.Limits{}, nil, extract.ErrCorrupt},

@@ -2,6 +2,7 @@ package bootimg
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -69,7 +70,11 @@ func (im *Image) decompress(out *bytes.Buffer, p part, budget int64) error {
 	n, _ := im.r.ReadAt(head[:], p.off)
 	dec, kind, err := decompressor(head[:n], io.NewSectionReader(im.r, p.off, p.size))
 	if err != nil {
-		return fmt.Errorf("bootimg: %s at %d: %w", p.name, p.off, err)
+		if errors.Is(err, extract.ErrUnsupported) {
+			return fmt.Errorf("bootimg: %s at %d: %w", p.name, p.off, err)
+		}
+		// The decoder rejected the stream header (a bad gzip or xz header).
+		return fmt.Errorf("bootimg: %s at %d: %s: %v: %w", p.name, p.off, kind, err, extract.ErrCorrupt)
 	}
 	limit := budget - int64(out.Len())
 	if r := int64(float64(p.size) * im.lim.MaxRatio); r < limit && kind != "cpio" {

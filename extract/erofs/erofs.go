@@ -445,7 +445,9 @@ func (fsys *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	if !ino.isDir() {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+		// Reached through an entry typed as a directory whose inode says
+		// otherwise: the image contradicts itself.
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("inode %d is not a directory: %w", ino.nid, extract.ErrCorrupt)}
 	}
 	ents, err := fsys.readDir(ino)
 	if err != nil {

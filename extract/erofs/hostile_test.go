@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/ulikunitz/xz/lzma"
@@ -253,4 +254,25 @@ func FuzzEROFS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		exercise(b)
 	})
+}
+
+// TestDirentTypeMismatch reads an image (found by fuzzing) whose directory
+// entry is typed as a directory while its inode is not one: listing it must
+// fail with ErrCorrupt, so the walk records a corrupt image, not a bare error.
+func TestDirentTypeMismatch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-dir-inode-not")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("seed is not a go test fuzz v1 []byte file")
+	}
+	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exercise([]byte(b)); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("exercise error = %v, want ErrCorrupt", err)
+	}
 }

@@ -194,7 +194,9 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	if !in.isDir() {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("ext4: not a directory")}
+		// Reached through an entry typed as a directory whose inode says
+		// otherwise: the image contradicts itself.
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("ext4: inode of %q is not a directory: %w", name, extract.ErrCorrupt)}
 	}
 	ents, err := f.readDir(in)
 	if err != nil {

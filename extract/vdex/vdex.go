@@ -143,8 +143,13 @@ func (f *File) readU32s(off int64, n int, what string) ([]uint32, error) {
 	if n < 0 || off < 0 || off+int64(n)*4 > f.size {
 		return nil, fmt.Errorf("vdex %s: %s: %d words at %d past end of %d-byte file: %w", f.version, what, n, off, f.size, extract.ErrCorrupt)
 	}
+	if n == 0 {
+		// A reader may answer io.EOF to an empty read at the end of the file.
+		return nil, nil
+	}
 	buf := make([]byte, n*4)
-	if _, err := f.r.ReadAt(buf, off); err != nil {
+	// io.ReaderAt may return io.EOF with a full read at the end of the file.
+	if got, err := f.r.ReadAt(buf, off); got < len(buf) {
 		return nil, fmt.Errorf("vdex %s: read %s at %d: %w", f.version, what, off, err)
 	}
 	out := make([]uint32, n)

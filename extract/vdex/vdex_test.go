@@ -220,6 +220,9 @@ func TestHostile(t *testing.T) {
 		{"v027-section-past-end", put(buildV27(1, fakeDex("dex\n035\x00", 0x70)), 12+12+8, 0x10000), extract.ErrCorrupt},
 		{"v027-odd-checksums", put(buildV27(1, fakeDex("dex\n035\x00", 0x70)), 12+8, 3), extract.ErrCorrupt},
 		{"v006-dex-size-past-end", put(buildV6("006", fakeDex("dex\n035\x00", 0x70)), 12, 1<<30), extract.ErrCorrupt},
+		// Found by fuzzing: zero checksums right at the end of the file were
+		// read as a bare io.EOF; now the bad section header is reported.
+		{"v019-no-checksums-at-eof", []byte("vdex019\x000000\x00\x00\x00\x000000"), extract.ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
