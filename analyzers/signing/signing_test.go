@@ -25,6 +25,13 @@ func TestCorpusSigning(t *testing.T) {
 			t.Errorf("missing %q in %v", want, got)
 		}
 	}
+	scanned := false
+	for _, a := range r.Apps {
+		scanned = scanned || a.Package == "v2.only.sig"
+	}
+	if !scanned {
+		t.Fatal("the clean v2 APK was not scanned")
+	}
 	for k := range got {
 		if len(k) > len("v2.only.sig ") && k[:len("v2.only.sig ")] == "v2.only.sig " {
 			t.Errorf("a properly signed release APK has a signing finding: %q", k)
