@@ -104,17 +104,30 @@ func (r *run) decode() bool {
 	for i := range r.at {
 		r.at[i] = -1
 	}
+	if cap(r.insns) < n/2 {
+		r.insns = make([]dex.Instruction, 0, n/2) // most instructions are 2 units wide or more
+	}
+	// One scratch instruction and one arena for every invoke's argument
+	// registers, instead of an allocation per instruction.
+	var scratch dex.Instruction
+	args := make([]uint32, 0, n/4)
 	for pc := 0; pc < n; {
 		if !r.b.spend(1, "decode") {
 			return false
 		}
-		var ins dex.Instruction
-		width, err := dex.DecodeInto(&ins, r.code.Insns, pc)
+		width, err := dex.DecodeInto(&scratch, r.code.Insns, pc)
 		if err != nil || width <= 0 {
 			r.trunc = true
 			break
 		}
-		if ins.Op != dex.OpPayload {
+		if scratch.Op != dex.OpPayload {
+			ins := scratch
+			ins.Args = nil
+			if len(scratch.Args) > 0 {
+				start := len(args)
+				args = append(args, scratch.Args...)
+				ins.Args = args[start:len(args):len(args)]
+			}
 			r.at[pc] = int32(len(r.insns))
 			r.insns = append(r.insns, ins)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/flate"
 
@@ -254,8 +255,8 @@ func readMember(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.L
 		return nil, 0, fmt.Errorf("member %q: declares %d bytes, limit %d: %w", e.Name, e.Size, maxSize, extract.ErrLimit)
 	}
 	// Android inflates every method other than 0.
-	fr := flate.NewReader(io.NewSectionReader(r, e.DataOffset, csize))
-	defer fr.Close()
+	fr := getInflater(io.NewSectionReader(r, e.DataOffset, csize))
+	defer putInflater(fr)
 	bound := maxSize
 	if lim.MaxRatio > 0 {
 		rb := int64(lim.MaxRatio * float64(max(csize, 1)))
@@ -283,4 +284,22 @@ func readMember(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.L
 	}
 	b := buf.Bytes()
 	return bytes.NewReader(b), int64(len(b)), nil
+}
+
+// inflaters reuses flate decoders: each holds a 32 KiB window, and an APK
+// scan opens hundreds of members.
+var inflaters sync.Pool
+
+func getInflater(r io.Reader) io.ReadCloser {
+	if v, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := v.(flate.Resetter).Reset(r, nil); err == nil {
+			return v
+		}
+	}
+	return flate.NewReader(r)
+}
+
+func putInflater(fr io.ReadCloser) {
+	fr.Close()
+	inflaters.Put(fr)
 }
