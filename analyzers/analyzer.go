@@ -67,12 +67,33 @@ type Dex struct {
 	once  sync.Once
 	index *CodeIndex
 	err   error
+
+	classOnce sync.Once
+	classes   []*dex.Class
+	classErrs []error
+}
+
+// Class returns class i, decoded once and shared by every analyzer (the
+// code index and the flow pass both read every class).
+func (d *Dex) Class(i int) (*dex.Class, error) {
+	d.classOnce.Do(func() {
+		n := d.File.NumClasses()
+		d.classes = make([]*dex.Class, n)
+		d.classErrs = make([]error, n)
+		for j := 0; j < n; j++ {
+			d.classes[j], d.classErrs[j] = d.File.Class(j)
+		}
+	})
+	if i < 0 || i >= len(d.classes) {
+		return nil, fmt.Errorf("class %d of %d", i, len(d.classes))
+	}
+	return d.classes[i], d.classErrs[i]
 }
 
 // Index returns the DEX's code index, building it on first use.
 func (d *Dex) Index(ctx context.Context, sigs *signatures.Set) (*CodeIndex, error) {
 	d.once.Do(func() {
-		d.index, d.err = buildIndex(ctx, d.File, sigs)
+		d.index, d.err = buildIndex(ctx, d, sigs)
 		if d.err != nil {
 			d.err = fmt.Errorf("index %s: %w", d.Loc, d.err)
 		}

@@ -37,7 +37,8 @@ type CodeIndex struct {
 }
 
 // buildIndex makes one linear pass over every method's instructions.
-func buildIndex(ctx context.Context, f *dex.File, sigs *signatures.Set) (*CodeIndex, error) {
+func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, error) {
+	f := d.File
 	ix := &CodeIndex{APIs: map[string]*APIUse{}, StringUses: map[uint32][]Site{}}
 	// Resolve catalogue hits per method/field index once, not per call site.
 	methodHit := map[uint32]*signatures.APIEntry{}
@@ -51,7 +52,7 @@ func buildIndex(ctx context.Context, f *dex.File, sigs *signatures.Set) (*CodeIn
 				return ix, err
 			}
 		}
-		cls, err := f.Class(ci)
+		cls, err := d.Class(ci)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("class %d: %w", ci, err)

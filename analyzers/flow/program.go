@@ -72,7 +72,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			if ci%128 == 0 && (ctx.Err() != nil || b.over()) {
 				return p
 			}
-			c, err := f.Class(ci)
+			c, err := d.Class(ci)
 			if err != nil {
 				p.errs = append(p.errs, fmt.Errorf("flow: class %d of %s: %w", ci, d.Loc, err))
 				continue
