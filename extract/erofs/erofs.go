@@ -207,7 +207,6 @@ type inode struct {
 }
 
 func (ino *inode) isDir() bool     { return ino.mode&0xF000 == 0x4000 }
-func (ino *inode) isReg() bool     { return ino.mode&0xF000 == 0x8000 }
 func (ino *inode) isSymlink() bool { return ino.mode&0xF000 == 0xA000 }
 
 // dataEnd is the offset just past the inode and its inline xattrs.

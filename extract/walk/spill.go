@@ -3,7 +3,6 @@ package walk
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -175,4 +174,3 @@ func fmtLimit(what string, n int) error {
 	return fmt.Errorf("more than %d %s (raise --max-entries): %w", n, what, extract.ErrLimit)
 }
 
-var errStop = errors.New("stop")

@@ -117,7 +117,7 @@ func (c *tarContainer) Members(ctx context.Context, fn func(Member) error) error
 		if err != nil {
 			return fmt.Errorf("tar: %w: %w", extract.ErrCorrupt, err)
 		}
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg { // Next reports the old TypeRegA as TypeReg
 			continue
 		}
 		// tar.Reader reads whole 512-byte blocks and seeks over data, so the

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,8 +68,6 @@ type Walker struct {
 	Descend func(loc extract.Location, format string) bool
 	// Base holds the old partitions incremental updates apply to.
 	Base *Base
-
-	entries atomic.Int64
 }
 
 // New returns a Walker with the default format list.
@@ -327,7 +324,3 @@ type osFile struct {
 
 func (f *osFile) Size() int64 { return f.size }
 
-// sortMembers orders members by path for deterministic output.
-func sortMembers(ms []Member) {
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Path < ms[j].Path })
-}
