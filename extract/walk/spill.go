@@ -173,4 +173,3 @@ func newRatioReader(r io.Reader, stored int64, ratio float64) io.Reader {
 func fmtLimit(what string, n int) error {
 	return fmt.Errorf("more than %d %s (raise --max-entries): %w", n, what, extract.ErrLimit)
 }
-

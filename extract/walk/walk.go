@@ -323,4 +323,3 @@ type osFile struct {
 }
 
 func (f *osFile) Size() int64 { return f.size }
-
