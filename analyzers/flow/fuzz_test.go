@@ -93,6 +93,10 @@ func TestHostileMethods(t *testing.T) {
 		{"branch-outside", []uint16{0x0028 | 0x7f00, 0x000e}, 1}, // goto +127
 		{"huge-method", huge, 16},
 		{"wide-past-end", []uint16{0x0004 | 0x1000, 0x0010}, 2}, // move-wide v0, v1; return-wide
+		// Found by FuzzFlow: a unary op on a known constant into a register
+		// past the frame indexed the constant table out of range.
+		{"unary-dest-out-of-range", []uint16{0x2612, 0x6b84}, 10}, // const/4 v6, #2; long-to-int v11, v6
+		{"neg-dest-out-of-range", []uint16{0x2612, 0x6b7b}, 10},   // const/4 v6, #2; neg-int v11, v6
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -587,6 +587,8 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpNegInt && op <= dex.OpIntToShort:
 		v, known := r.konst(s, ins.B)
 		r.assign(s, ins.A, ins.B)
+		// A known source says nothing of the destination: check it too.
+		known = known && r.ok(ins.A)
 		if known && op == dex.OpNegInt {
 			s.k[ins.A], s.kk[ins.A] = -v, true
 		} else if known && op >= dex.OpIntToLong && op <= dex.OpIntToShort {
