@@ -25,13 +25,11 @@ type diffOutputs []output
 func (o *diffOutputs) String() string { return "" }
 
 func (o *diffOutputs) Set(v string) error {
-	format, file, _ := strings.Cut(v, "=")
-	format = strings.ToLower(strings.TrimSpace(format))
-	if _, ok := diff.Renderers(diff.RenderOptions{})[format]; !ok {
-		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(diff.RendererNames(), ", "))
+	out, err := parseOutput(v, diff.RendererNames())
+	if err == nil {
+		*o = append(*o, out)
 	}
-	*o = append(*o, output{format, file})
-	return nil
+	return err
 }
 
 // sideError marks a side that cannot be read (exit code 3).

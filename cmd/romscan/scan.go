@@ -34,13 +34,23 @@ type output struct{ format, file string }
 func (o *outputs) String() string { return "" }
 
 func (o *outputs) Set(v string) error {
+	out, err := parseOutput(v, report.RendererNames())
+	if err == nil {
+		*o = append(*o, out)
+	}
+	return err
+}
+
+// parseOutput reads one -o FORMAT[=FILE] value, FORMAT one of known.
+func parseOutput(v string, known []string) (output, error) {
 	format, file, _ := strings.Cut(v, "=")
 	format = strings.ToLower(strings.TrimSpace(format))
-	if _, ok := report.Renderers(report.Options{})[format]; !ok {
-		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(report.RendererNames(), ", "))
+	for _, k := range known {
+		if k == format {
+			return output{format, file}, nil
+		}
 	}
-	*o = append(*o, output{format, file})
-	return nil
+	return output{}, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(known, ", "))
 }
 
 // severityFlag parses a severity name; "none" disables --fail-on.
