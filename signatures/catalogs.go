@@ -180,6 +180,13 @@ func compileRegexps(where string, res []string) ([]*regexp.Regexp, error) {
 	return out, nil
 }
 
+func (t *Tracker) rule() *Rule {
+	if t == nil {
+		return nil
+	}
+	return &t.Rule
+}
+
 func (t *Tracker) compile(where string) error {
 	if err := t.validate(where, "tracker.", finding.Low, finding.HighConfidence); err != nil {
 		return err
@@ -259,6 +266,13 @@ func matchAddr(prefixes []netip.Prefix, host string) bool {
 		}
 	}
 	return false
+}
+
+func (t *Telemetry) rule() *Rule {
+	if t == nil {
+		return nil
+	}
+	return &t.Rule
 }
 
 func (t *Telemetry) compile(where string) error {

@@ -158,21 +158,7 @@ func (s *Set) addTrackers(name string, b []byte) error {
 	if err := decodeStrict(name, b, &f); err != nil {
 		return err
 	}
-	for i, t := range f.Entries {
-		if t == nil {
-			return fmt.Errorf("signatures: %s entry %d: empty entry", name, i)
-		}
-		where := fmt.Sprintf("%s entry %d (%s)", name, i, t.ID)
-		if err := t.compile(where); err != nil {
-			return err
-		}
-		if err := s.checkUnique(where, t.ID); err != nil {
-			return err
-		}
-		t.Source = name
-		s.Catalogue.Trackers = append(s.Catalogue.Trackers, t)
-	}
-	return nil
+	return addEntries(s, name, f.Entries, &s.Catalogue.Trackers)
 }
 
 func (s *Set) addTelemetry(name string, b []byte) error {
@@ -180,19 +166,33 @@ func (s *Set) addTelemetry(name string, b []byte) error {
 	if err := decodeStrict(name, b, &f); err != nil {
 		return err
 	}
-	for i, t := range f.Entries {
-		if t == nil {
+	return addEntries(s, name, f.Entries, &s.Catalogue.Telemetry)
+}
+
+// catalogEntry is an entry of a rule catalogue (a tracker, a telemetry
+// service): it compiles itself and carries a Rule.
+type catalogEntry interface {
+	compile(where string) error
+	rule() *Rule // nil for an empty YAML entry
+}
+
+// addEntries compiles each entry of file name, checks its id is unique,
+// and appends it to dst.
+func addEntries[E catalogEntry](s *Set, name string, entries []E, dst *[]E) error {
+	for i, e := range entries {
+		r := e.rule()
+		if r == nil {
 			return fmt.Errorf("signatures: %s entry %d: empty entry", name, i)
 		}
-		where := fmt.Sprintf("%s entry %d (%s)", name, i, t.ID)
-		if err := t.compile(where); err != nil {
+		where := fmt.Sprintf("%s entry %d (%s)", name, i, r.ID)
+		if err := e.compile(where); err != nil {
 			return err
 		}
-		if err := s.checkUnique(where, t.ID); err != nil {
+		if err := s.checkUnique(where, r.ID); err != nil {
 			return err
 		}
-		t.Source = name
-		s.Catalogue.Telemetry = append(s.Catalogue.Telemetry, t)
+		r.Source = name
+		*dst = append(*dst, e)
 	}
 	return nil
 }
