@@ -63,6 +63,10 @@ type Dex struct {
 	Name string           // "classes2.dex"
 	Loc  extract.Location // full location of the DEX
 	File *dex.File
+	// Data is the whole DEX when it was decoded into memory (an inflated
+	// APK member) and File reads it in place; nil otherwise. Analyzers that
+	// read the member's bytes (yara) use it instead of inflating it again.
+	Data []byte
 
 	once  sync.Once
 	index *CodeIndex

@@ -254,12 +254,20 @@ func analyzeLeaf(ctx context.Context, cfg *Config, leaf *walk.Leaf, stats *analy
 				fail(loc+"!"+name, err)
 				continue
 			}
-			f, err := dex.Open(r, size)
+			// An inflated DEX is already in memory: read it in place
+			// rather than through the reader's page cache.
+			data, inMemory := android.MemberBytes(r)
+			var f *dex.File
+			if inMemory {
+				f, err = dex.OpenBytes(data)
+			} else {
+				f, err = dex.Open(r, size)
+			}
 			if err != nil {
 				fail(loc+"!"+name, err)
 				continue
 			}
-			t.App.Dex = append(t.App.Dex, &analyzers.Dex{Name: name, Loc: leaf.Loc.Append(name), File: f})
+			t.App.Dex = append(t.App.Dex, &analyzers.Dex{Name: name, Loc: leaf.Loc.Append(name), File: f, Data: data})
 		}
 		res.flags = placementFlags(loc)
 		if len(app.Signers) > 0 {

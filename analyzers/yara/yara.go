@@ -8,6 +8,7 @@
 package yara
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
@@ -199,6 +200,11 @@ func (r *Rules) ScanReader(r0 io.ReaderAt, size int64) ([]Match, error) {
 		return nil, err
 	}
 	defer r.put(w)
+	return r.scanReaderWith(w, r0, size)
+}
+
+// scanReaderWith is ScanReader with a worker the caller holds.
+func (r *Rules) scanReaderWith(w *worker, r0 io.ReaderAt, size int64) ([]Match, error) {
 	n := min(size, MaxMember)
 	if n < 0 {
 		n = 0
@@ -325,6 +331,18 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	var errs []error
 	if t.Kind == walk.KindAPK && t.App != nil && t.App.APK != nil {
 		apk := t.App.APK
+		// DEX files the scan already inflated are scanned in place.
+		inflated := map[string][]byte{}
+		for _, d := range t.App.Dex {
+			if d.Data != nil && int64(len(d.Data)) <= MaxMember {
+				inflated[d.Name] = d.Data
+			}
+		}
+		w, err := rules.get()
+		if err != nil {
+			return nil, err
+		}
+		defer rules.put(w)
 		for i, e := range apk.Entries {
 			if err := ctx.Err(); err != nil {
 				return out, err
@@ -333,16 +351,36 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 				continue
 			}
 			loc := t.Loc.Append(e.Name)
-			r, size, err := apk.OpenEntry(i, MaxMember)
-			if err != nil {
-				if e.Size > MaxMember {
-					errs = append(errs, fmt.Errorf("yara: %s: %d bytes, over the %d-byte limit: not scanned: %w", loc, e.Size, MaxMember, extract.ErrLimit))
-				} else {
-					errs = append(errs, fmt.Errorf("yara: read %s: %w", loc, err))
+			if data, ok := inflated[e.Name]; ok && !e.Duplicate {
+				ms, err := rules.scan(w, data)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", loc, err))
 				}
+				out = append(out, findings(t, loc, ms)...)
 				continue
 			}
-			ms, err := rules.ScanReader(r, size)
+			if e.Method != zip.Store {
+				// Inflate straight into the worker's buffer: no buffer
+				// per member and no copy.
+				data, err := apk.ReadEntry(i, MaxMember, w.buf[:0])
+				if err != nil {
+					errs = append(errs, memberError(loc, e.Size, err))
+					continue
+				}
+				w.buf = data[:0]
+				ms, err := rules.scan(w, data)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+				}
+				out = append(out, findings(t, loc, ms)...)
+				continue
+			}
+			r, size, err := apk.OpenEntry(i, MaxMember)
+			if err != nil {
+				errs = append(errs, memberError(loc, e.Size, err))
+				continue
+			}
+			ms, err := rules.scanReaderWith(w, r, size)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", loc, err))
 			}
@@ -355,6 +393,14 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		err = fmt.Errorf("%s: %w", t.Loc, err)
 	}
 	return findings(t, t.Loc, ms), err
+}
+
+// memberError says why an APK member could not be read for scanning.
+func memberError(loc extract.Location, size int64, err error) error {
+	if size > MaxMember {
+		return fmt.Errorf("yara: %s: %d bytes, over the %d-byte limit: not scanned: %w", loc, size, MaxMember, extract.ErrLimit)
+	}
+	return fmt.Errorf("yara: read %s: %w", loc, err)
 }
 
 func findings(t *analyzers.Target, loc extract.Location, ms []Match) []finding.Finding {

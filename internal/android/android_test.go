@@ -282,6 +282,26 @@ func TestHostileZips(t *testing.T) {
 			t.Errorf("OpenMember = %v, want ErrLimit", err)
 		}
 	})
+	t.Run("read-entry-bounds", func(t *testing.T) {
+		// ReadEntry decodes into a caller's buffer under the same bounds.
+		b := bytes.Clone(bomb)
+		patchSizes(b, 16)
+		for _, z := range [][]byte{bomb, b} {
+			a, err := openBytes(t, z, lim)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if _, err := a.ReadEntry(0, 0, make([]byte, 0, 64)); !errors.Is(err, extract.ErrLimit) {
+				t.Errorf("ReadEntry = %v, want ErrLimit", err)
+			}
+			if _, err := a.ReadEntry(0, extract.MiB, nil); !errors.Is(err, extract.ErrLimit) {
+				t.Errorf("ReadEntry(max 1 MiB) = %v, want ErrLimit", err)
+			}
+			if _, err := a.ReadEntry(7, 0, nil); err == nil {
+				t.Error("ReadEntry of a missing entry succeeded")
+			}
+		}
+	})
 	t.Run("many-entries", func(t *testing.T) {
 		var ms []zipMember
 		for range 50 {

@@ -222,6 +222,9 @@ func (a *App) readAll(e Entry, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b, ok := MemberBytes(rd); ok {
+		return b, nil
+	}
 	b := make([]byte, n)
 	if m, err := rd.ReadAt(b, 0); int64(m) != n {
 		return nil, fmt.Errorf("read %q: %v: %w", e.Name, err, extract.ErrCorrupt)
@@ -258,6 +261,31 @@ func (a *App) OpenEntry(i int, maxSize int64) (rd io.ReaderAt, n int64, err erro
 		return nil, 0, fmt.Errorf("android: %w", err)
 	}
 	return rd, n, nil
+}
+
+// ReadEntry returns the decoded bytes of Entries[i] in memory, bounded like
+// OpenEntry: decoded (or, for a stored member, read) into buf, which is grown
+// when too small, so a caller reading many members can reuse one buffer.
+func (a *App) ReadEntry(i int, maxSize int64, buf []byte) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("android: read entry %d: panic: %v: %w", i, p, extract.ErrCorrupt)
+		}
+	}()
+	if i < 0 || i >= len(a.Entries) {
+		return nil, fmt.Errorf("android: read entry %d of %d: %w", i, len(a.Entries), errNotFound)
+	}
+	b, err = readMemberBytes(a.r, a.size, a.Entries[i], maxSize, a.lim, buf)
+	if err != nil {
+		return nil, fmt.Errorf("android: %w", err)
+	}
+	return b, nil
+}
+
+// EntryIndex returns the index in Entries of the first member called name.
+func (a *App) EntryIndex(name string) (int, bool) {
+	i, ok := a.index[name]
+	return i, ok
 }
 
 // ResolveString resolves "@0x7f..." or "@7f..." through resources.arsc

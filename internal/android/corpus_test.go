@@ -2,6 +2,7 @@ package android
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -296,6 +297,55 @@ func TestCorpusJARAndAAB(t *testing.T) {
 	}
 	if b.Manifest == nil || b.Manifest.Package != "com.google.android.samples.dynamicfeatures.ondemand" {
 		t.Errorf("aab manifest: %+v %v", b.Manifest, b.ManifestErr)
+	}
+}
+
+// TestCorpusReadEntry checks ReadEntry (into a reused buffer) returns the
+// same bytes as OpenEntry for every member of the corpus APKs, and that
+// inflated members expose their bytes through MemberBytes.
+func TestCorpusReadEntry(t *testing.T) {
+	dir := testutil.Corpus(t, "apks")
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", "*.apk"))
+	if len(paths) == 0 {
+		t.Skip("no corpus APKs")
+	}
+	var buf []byte
+	members := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
+		if err != nil {
+			continue
+		}
+		for i, e := range a.Entries {
+			r, n, oerr := a.OpenEntry(i, 0)
+			got, rerr := a.ReadEntry(i, 0, buf[:0])
+			if (oerr == nil) != (rerr == nil) {
+				t.Errorf("%s!%s: OpenEntry err %v, ReadEntry err %v", p, e.Name, oerr, rerr)
+				continue
+			}
+			if oerr != nil {
+				continue
+			}
+			want := make([]byte, n)
+			if m, _ := r.ReadAt(want, 0); int64(m) != n {
+				t.Fatalf("%s!%s: short read", p, e.Name)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s!%s: ReadEntry gave %d bytes differing from OpenEntry's %d", p, e.Name, len(got), n)
+			}
+			if mb, ok := MemberBytes(r); ok != (e.Method != 0) || ok && !bytes.Equal(mb, want) {
+				t.Errorf("%s!%s: MemberBytes ok=%v for method %d", p, e.Name, ok, e.Method)
+			}
+			buf = got
+			members++
+		}
+	}
+	if members == 0 {
+		t.Error("no member read")
 	}
 }
 

@@ -230,14 +230,53 @@ func findSig(r io.ReaderAt, off, size int64) (int64, error) {
 }
 
 // readMember returns the decoded bytes of e, bounded by maxSize and the ratio
-// limit. Stored members are returned in place as a section of r.
+// limit. Stored members are returned in place as a section of r; inflated
+// ones as an in-memory reader whose bytes MemberBytes reaches without a copy.
 func readMember(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.Limits) (io.ReaderAt, int64, error) {
+	maxSize, err := checkMember(size, e, maxSize, lim)
+	if err != nil {
+		return nil, 0, err
+	}
+	if e.Method == zip.Store {
+		return io.NewSectionReader(r, e.DataOffset, e.CompressedSize), e.CompressedSize, nil
+	}
+	b, err := inflateMember(r, e, maxSize, lim, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &memberReader{Reader: bytes.NewReader(b), b: b}, int64(len(b)), nil
+}
+
+// readMemberBytes is readMember into memory: the bytes are decoded (or, for
+// a stored member, read) into buf, grown when too small, and returned.
+func readMemberBytes(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.Limits, buf []byte) ([]byte, error) {
+	maxSize, err := checkMember(size, e, maxSize, lim)
+	if err != nil {
+		return nil, err
+	}
+	if e.Method != zip.Store {
+		return inflateMember(r, e, maxSize, lim, buf)
+	}
+	n := int(e.CompressedSize)
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if m, err := r.ReadAt(buf, e.DataOffset); m < n {
+		return nil, fmt.Errorf("member %q: read: %v: %w", e.Name, err, extract.ErrCorrupt)
+	}
+	return buf, nil
+}
+
+// checkMember checks e's data lies inside the archive and a stored member
+// fits maxSize, and returns the effective maxSize.
+func checkMember(size int64, e Entry, maxSize int64, lim extract.Limits) (int64, error) {
 	if e.DataOffset < 0 || e.DataOffset > size {
-		return nil, 0, fmt.Errorf("member %q: data offset unknown: %w", e.Name, extract.ErrCorrupt)
+		return 0, fmt.Errorf("member %q: data offset unknown: %w", e.Name, extract.ErrCorrupt)
 	}
 	csize := e.CompressedSize
 	if csize < 0 || csize > size-e.DataOffset {
-		return nil, 0, fmt.Errorf("member %q: compressed size %d past end of file: %w", e.Name, csize, extract.ErrCorrupt)
+		return 0, fmt.Errorf("member %q: compressed size %d past end of file: %w", e.Name, csize, extract.ErrCorrupt)
 	}
 	if maxSize <= 0 || (lim.MaxFileSize > 0 && maxSize > lim.MaxFileSize) {
 		maxSize = lim.MaxFileSize
@@ -245,16 +284,19 @@ func readMember(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.L
 	if maxSize <= 0 {
 		maxSize = 1 * extract.GiB
 	}
-	if e.Method == zip.Store {
-		if csize > maxSize {
-			return nil, 0, fmt.Errorf("member %q: %d bytes, limit %d: %w", e.Name, csize, maxSize, extract.ErrLimit)
-		}
-		return io.NewSectionReader(r, e.DataOffset, csize), csize, nil
+	if e.Method == zip.Store && csize > maxSize {
+		return 0, fmt.Errorf("member %q: %d bytes, limit %d: %w", e.Name, csize, maxSize, extract.ErrLimit)
 	}
+	return maxSize, nil
+}
+
+// inflateMember decodes a deflated (or any non-stored: Android inflates
+// every method other than 0) member into buf, grown when too small.
+func inflateMember(r io.ReaderAt, e Entry, maxSize int64, lim extract.Limits, buf []byte) ([]byte, error) {
+	csize := e.CompressedSize
 	if e.Size > maxSize {
-		return nil, 0, fmt.Errorf("member %q: declares %d bytes, limit %d: %w", e.Name, e.Size, maxSize, extract.ErrLimit)
+		return nil, fmt.Errorf("member %q: declares %d bytes, limit %d: %w", e.Name, e.Size, maxSize, extract.ErrLimit)
 	}
-	// Android inflates every method other than 0.
 	fr := getInflater(io.NewSectionReader(r, e.DataOffset, csize))
 	defer putInflater(fr)
 	bound := maxSize
@@ -265,25 +307,68 @@ func readMember(r io.ReaderAt, size int64, e Entry, maxSize int64, lim extract.L
 		}
 		bound = min(bound, rb)
 	}
-	var buf bytes.Buffer
+	// Room for the declared size and one byte more, so a member that
+	// decodes to exactly its declared size needs no second buffer to see
+	// its end.
+	want := 512
 	if e.Size > 0 && e.Size <= bound {
-		buf.Grow(int(e.Size))
+		want = int(e.Size) + 1
 	}
-	n, err := io.Copy(&buf, io.LimitReader(fr, bound+1))
+	if cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	buf = buf[:0]
+	var err error
+	for int64(len(buf)) <= bound {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := buf[len(buf):cap(buf)]
+		if over := bound + 1 - int64(len(buf)); int64(len(room)) > over {
+			room = room[:over]
+		}
+		var n int
+		n, err = fr.Read(room)
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			break
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	n := int64(len(buf))
 	if n > bound {
 		if bound < maxSize {
-			return nil, 0, fmt.Errorf("member %q: decodes past ratio %.0f of %d stored bytes: %w", e.Name, lim.MaxRatio, csize, extract.ErrLimit)
+			return nil, fmt.Errorf("member %q: decodes past ratio %.0f of %d stored bytes: %w", e.Name, lim.MaxRatio, csize, extract.ErrLimit)
 		}
-		return nil, 0, fmt.Errorf("member %q: decodes past %d bytes: %w", e.Name, maxSize, extract.ErrLimit)
+		return nil, fmt.Errorf("member %q: decodes past %d bytes: %w", e.Name, maxSize, extract.ErrLimit)
 	}
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, 0, fmt.Errorf("member %q: inflate: %v: %w", e.Name, err, extract.ErrCorrupt)
+		return nil, fmt.Errorf("member %q: inflate: %v: %w", e.Name, err, extract.ErrCorrupt)
 	}
 	if err != nil && n == 0 {
-		return nil, 0, fmt.Errorf("member %q: inflate: %v: %w", e.Name, err, extract.ErrCorrupt)
+		return nil, fmt.Errorf("member %q: inflate: %v: %w", e.Name, err, extract.ErrCorrupt)
 	}
-	b := buf.Bytes()
-	return bytes.NewReader(b), int64(len(b)), nil
+	return buf, nil
+}
+
+// memberReader is an inflated member in memory.
+type memberReader struct {
+	*bytes.Reader
+	b []byte
+}
+
+// MemberBytes returns the bytes behind a reader from OpenMember or
+// OpenEntry when the member was decoded into memory, so a caller that needs
+// the whole member (a DEX file) can use them in place. The bytes must not be
+// modified.
+func MemberBytes(r io.ReaderAt) ([]byte, bool) {
+	m, ok := r.(*memberReader)
+	if !ok {
+		return nil, false
+	}
+	return m.b, true
 }
 
 // inflaters reuses flate decoders: each holds a 32 KiB window, and an APK
