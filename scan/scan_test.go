@@ -227,3 +227,33 @@ func TestTargetTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleDexAnalysedOnce checks an App Bundle's module DEX files are
+// analysed with the bundle (findings carry its package) and not a second
+// time as loose DEX files.
+func TestBundleDexAnalysedOnce(t *testing.T) {
+	aab := filepath.Join(testutil.Corpus(t, "apks/bundletool"), "install-time-permanent-modules.aab")
+	r := mustScan(t, aab)
+	if r.Summary.Files != 1 {
+		t.Errorf("%d files analysed, want the bundle alone", r.Summary.Files)
+	}
+	inDex := 0
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Package == "" {
+			t.Errorf("finding %s without a package at %v", f.RuleID, f.Evidence)
+		}
+		if seen[f.Fingerprint] {
+			t.Errorf("finding %s reported twice", f.RuleID)
+		}
+		seen[f.Fingerprint] = true
+		for _, e := range f.Evidence {
+			if strings.Contains(e.Location, "!base/dex/classes.dex") {
+				inDex++
+			}
+		}
+	}
+	if inDex == 0 {
+		t.Error("no finding in the bundle's base/dex/classes.dex")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/internal/android"
 )
 
 type zipFormat struct{}
@@ -74,6 +75,19 @@ var apkNestedExts = map[string]bool{
 }
 
 func (c *zipContainer) Members(ctx context.Context, fn func(Member) error) error {
+	// The APK's analysis reads its DEX files itself, App Bundle modules'
+	// (base/dex/classes.dex, ...) included.
+	var appDex map[string]bool
+	if c.apkSub {
+		names := make([]string, len(c.zr.File))
+		for i, f := range c.zr.File {
+			names[i] = f.Name
+		}
+		appDex = map[string]bool{}
+		for _, n := range android.DexNames(names) {
+			appDex[n] = true
+		}
+	}
 	for _, f := range c.zr.File {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -81,7 +95,7 @@ func (c *zipContainer) Members(ctx context.Context, fn func(Member) error) error
 		if strings.HasSuffix(f.Name, "/") || f.Mode().IsDir() {
 			continue
 		}
-		if c.apkSub && (apkCovered(f.Name) || !apkNestedExts[strings.ToLower(path.Ext(f.Name))]) {
+		if c.apkSub && (apkCovered(f.Name) || appDex[f.Name] || !apkNestedExts[strings.ToLower(path.Ext(f.Name))]) {
 			continue
 		}
 		zf := f

@@ -156,6 +156,21 @@ func (a *App) classify() {
 	}
 }
 
+// DexNames returns the DEX members that App.DexNames holds for an archive
+// with these member names: the code the app's own analysis reads, which a
+// walk over the archive's members need not hand out again.
+func DexNames(names []string) []string {
+	a := &App{Entries: make([]Entry, len(names)), index: make(map[string]int, len(names))}
+	for i, n := range names {
+		a.Entries[i].Name = n
+		if _, ok := a.index[n]; !ok {
+			a.index[n] = i
+		}
+	}
+	a.classify()
+	return a.DexNames
+}
+
 // dexSeries lists prefix+classes.dex, classes2.dex, ... up to the first gap,
 // the order in which Android loads them.
 func (a *App) dexSeries(prefix string) []string {
