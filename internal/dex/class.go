@@ -100,7 +100,20 @@ func (f *File) Class(i int) (*Class, error) {
 	if d.data == 0 {
 		return c, nil
 	}
-	err = f.classData(d.data, func(kind memberKind, idx, access, codeOff uint32) error {
+	err = f.classData(d.data, func(counts [4]uint32) {
+		// The counts were checked against the bytes left in the file.
+		// Empty kinds stay nil; a hostile count past maxPresized grows
+		// only as its members actually decode.
+		if n := counts[staticField]; n > 0 {
+			c.StaticFields = make([]EncodedField, 0, min(n, maxPresized))
+		}
+		if n := counts[instanceField]; n > 0 {
+			c.InstanceFields = make([]EncodedField, 0, min(n, maxPresized))
+		}
+		if n := counts[directMethod] + counts[virtualMethod]; n > 0 {
+			c.Methods = make([]EncodedMethod, 0, min(n, maxPresized))
+		}
+	}, func(kind memberKind, idx, access, codeOff uint32) error {
 		switch kind {
 		case staticField, instanceField:
 			ref, err := f.field(idx)
@@ -128,6 +141,10 @@ func (f *File) Class(i int) (*Class, error) {
 	return c, nil
 }
 
+// maxPresized bounds the members of one kind a class's slices are sized for
+// before they decode.
+const maxPresized = 4096
+
 type memberKind uint8
 
 const (
@@ -137,9 +154,10 @@ const (
 	virtualMethod
 )
 
-// classData walks the class_data_item at off, calling fn for each member
-// with its absolute index (checked against the tables).
-func (f *File) classData(off uint32, fn func(kind memberKind, idx, access, codeOff uint32) error) error {
+// classData walks the class_data_item at off, calling sized (when not nil)
+// with the member counts of each kind once they are checked, then fn for each
+// member with its absolute index (checked against the tables).
+func (f *File) classData(off uint32, sized func(counts [4]uint32), fn func(kind memberKind, idx, access, codeOff uint32) error) error {
 	at := f.dataBase + int64(off)
 	if at < headerSize || at >= f.src.limit {
 		return fmt.Errorf("dex: class data offset %#x out of bounds: %w", off, extract.ErrCorrupt)
@@ -159,6 +177,9 @@ func (f *File) classData(off uint32, fn func(kind memberKind, idx, access, codeO
 	if need := 2*(int64(counts[0])+int64(counts[1])) + 3*(int64(counts[2])+int64(counts[3])); need > rem {
 		return fmt.Errorf("dex: class data at %#x claims %d members, more than the %d bytes left hold: %w",
 			off, uint64(counts[0])+uint64(counts[1])+uint64(counts[2])+uint64(counts[3]), rem, extract.ErrCorrupt)
+	}
+	if sized != nil {
+		sized(counts)
 	}
 	for k, n := range counts {
 		kind := memberKind(k)
@@ -202,9 +223,11 @@ func (f *File) classData(off uint32, fn func(kind memberKind, idx, access, codeO
 // Code is a method's code item.
 type Code struct {
 	Registers, Ins, Outs uint16
-	Insns                []uint16 // the code units
-	InsnsOff             int64    // file offset of Insns[0], for evidence
-	Tries                []Try
+	// Insns are the code units. For a file in memory they may alias the
+	// file's bytes: callers must not modify them.
+	Insns    []uint16
+	InsnsOff int64 // file offset of Insns[0], for evidence
+	Tries    []Try
 }
 
 // Try is a try block and its handlers.
@@ -281,10 +304,7 @@ func (f *File) Code(m *EncodedMethod) (*Code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dex: code of %s: %w", m.Ref, err)
 	}
-	c.Insns = make([]uint16, h.insnsSize)
-	for i := range c.Insns {
-		c.Insns[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
+	c.Insns = codeUnits(b, f.src.data != nil)
 	if h.tries > 0 {
 		if c.Tries, err = f.tries(h); err != nil {
 			return nil, fmt.Errorf("dex: code of %s: %w", m.Ref, err)

@@ -126,7 +126,7 @@ func (w *walker) class(ci int) error {
 	d, err := f.classDef(ci)
 	w.members = w.members[:0]
 	if err == nil && d.data != 0 {
-		err = f.classData(d.data, func(kind memberKind, idx, _, codeOff uint32) error {
+		err = f.classData(d.data, nil, func(kind memberKind, idx, _, codeOff uint32) error {
 			if kind >= directMethod && codeOff != 0 {
 				w.members = append(w.members, walkMember{idx, codeOff})
 			}
