@@ -40,11 +40,10 @@ type CodeIndex struct {
 func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, error) {
 	f := d.File
 	ix := &CodeIndex{APIs: map[string]*APIUse{}, StringUses: map[uint32][]Site{}}
-	// Resolve catalogue hits per method/field index once, not per call site.
-	methodHit := map[uint32]*signatures.APIEntry{}
-	methodMiss := map[uint32]bool{}
-	fieldHit := map[uint32]*signatures.APIEntry{}
-	fieldMiss := map[uint32]bool{}
+	// Resolve catalogue hits per method/field index once, not per call
+	// site: a state per index (most are misses), the hits in a map.
+	methods := refCache{state: make([]uint8, f.NumMethods()), hits: map[uint32]refHit{}}
+	fields := refCache{state: make([]uint8, f.NumFields()), hits: map[uint32]refHit{}}
 	var firstErr error
 	for ci := 0; ci < f.NumClasses(); ci++ {
 		if ci%64 == 0 {
@@ -100,47 +99,82 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 						ix.StringUses[ins.Index] = append(uses, site())
 					}
 				case kind == dex.IndexMethod && ins.Op.IsInvoke():
-					if methodMiss[ins.Index] {
-						break
-					}
-					e, ok := methodHit[ins.Index]
-					if !ok {
-						ref, err := f.Method(ins.Index)
-						if err == nil {
-							e = sigs.APIs.MethodParts(ref.Class, ref.Name)
+					h, state := methods.get(ins.Index)
+					if state == refUnknown {
+						var e *signatures.APIEntry
+						var target string
+						if ref, err := f.Method(ins.Index); err == nil {
+							if e = sigs.APIs.MethodParts(ref.Class, ref.Name); e != nil {
+								target = ref.String()
+							}
 						}
-						if e == nil {
-							methodMiss[ins.Index] = true
-							break
-						}
-						methodHit[ins.Index] = e
+						h, state = methods.set(ins.Index, e, target)
 					}
-					ref, _ := f.Method(ins.Index)
-					ix.add(e, ref.String(), site())
+					if state == refIsHit {
+						ix.add(h.entry, h.target, site())
+					}
 				case kind == dex.IndexField:
-					if fieldMiss[ins.Index] {
-						break
-					}
-					e, ok := fieldHit[ins.Index]
-					if !ok {
-						ref, err := f.Field(ins.Index)
-						if err == nil {
-							e = sigs.APIs.Field(ref.Class + "->" + ref.Name)
+					h, state := fields.get(ins.Index)
+					if state == refUnknown {
+						var e *signatures.APIEntry
+						var target string
+						if ref, err := f.Field(ins.Index); err == nil {
+							if e = sigs.APIs.Field(ref.Class + "->" + ref.Name); e != nil {
+								target = ref.String()
+							}
 						}
-						if e == nil {
-							fieldMiss[ins.Index] = true
-							break
-						}
-						fieldHit[ins.Index] = e
+						h, state = fields.set(ins.Index, e, target)
 					}
-					ref, _ := f.Field(ins.Index)
-					ix.add(e, ref.String(), site())
+					if state == refIsHit {
+						ix.add(h.entry, h.target, site())
+					}
 				}
 				pc += width
 			}
 		}
 	}
 	return ix, firstErr
+}
+
+// refCache remembers, per method or field index of one DEX, whether it is a
+// catalogue entry, and for a hit the entry and the reference's full name.
+type refCache struct {
+	state []uint8 // refUnknown, refMiss or refIsHit
+	hits  map[uint32]refHit
+}
+
+type refHit struct {
+	entry  *signatures.APIEntry
+	target string
+}
+
+const (
+	refUnknown = iota
+	refMiss
+	refIsHit
+)
+
+// get returns what is known of index i: refUnknown, refMiss (also for an
+// index out of range), or refIsHit with the hit.
+func (c *refCache) get(i uint32) (refHit, uint8) {
+	if i >= uint32(len(c.state)) {
+		return refHit{}, refMiss
+	}
+	if c.state[i] == refIsHit {
+		return c.hits[i], refIsHit
+	}
+	return refHit{}, c.state[i]
+}
+
+// set records index i's catalogue entry (nil: none) and full name.
+func (c *refCache) set(i uint32, e *signatures.APIEntry, target string) (refHit, uint8) {
+	if e == nil {
+		c.state[i] = refMiss
+		return refHit{}, refMiss
+	}
+	h := refHit{entry: e, target: target}
+	c.state[i], c.hits[i] = refIsHit, h
+	return h, refIsHit
 }
 
 func (ix *CodeIndex) add(e *signatures.APIEntry, target string, s Site) {

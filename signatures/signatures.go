@@ -93,8 +93,12 @@ type APIs struct {
 	// LibraryPrefixes are class-name prefixes of common libraries.
 	LibraryPrefixes []string
 	byMethod        map[string]*APIEntry // "Lclass;->name"
-	byField         map[string]*APIEntry // "Lclass;->NAME"
-	prefixes        []stringPrefix
+	// byClass holds byMethod split at the first "->" (class, then name),
+	// so MethodParts, called for every call target of every app, looks
+	// up without building a key.
+	byClass  map[string]map[string]*APIEntry
+	byField  map[string]*APIEntry // "Lclass;->NAME"
+	prefixes []stringPrefix
 }
 
 type stringPrefix struct {
@@ -117,7 +121,12 @@ func (a *APIs) MethodParts(class, name string) *APIEntry {
 	if len(a.byMethod) == 0 {
 		return nil
 	}
-	return a.byMethod[class+"->"+name]
+	if strings.Contains(class, "->") {
+		// Not a type descriptor: the split lookup could differ from
+		// the joined one.
+		return a.byMethod[class+"->"+name]
+	}
+	return a.byClass[class][name]
 }
 
 // Field finds the entry for a static field read "Lclass;->NAME[:type]".
@@ -336,7 +345,7 @@ func LoadFS(fsys fs.FS) (*Set, error) {
 }
 
 func indexAPIs(entries []APIEntry) (*APIs, error) {
-	a := &APIs{byMethod: map[string]*APIEntry{}, byField: map[string]*APIEntry{}}
+	a := &APIs{byMethod: map[string]*APIEntry{}, byClass: map[string]map[string]*APIEntry{}, byField: map[string]*APIEntry{}}
 	seen := map[string]bool{}
 	for i := range entries {
 		e := &entries[i]
@@ -366,6 +375,11 @@ func indexAPIs(entries []APIEntry) (*APIs, error) {
 				return nil, fmt.Errorf("signatures: %s: method %q already in %s", where, m, prev.ID)
 			}
 			a.byMethod[m] = e
+			class, name, _ := strings.Cut(m, "->")
+			if a.byClass[class] == nil {
+				a.byClass[class] = map[string]*APIEntry{}
+			}
+			a.byClass[class][name] = e
 		}
 		for _, f := range e.Fields {
 			if !strings.HasPrefix(f, "L") || !strings.Contains(f, ";->") {

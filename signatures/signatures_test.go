@@ -105,3 +105,38 @@ func TestBadCataloguesFailClearly(t *testing.T) {
 		})
 	}
 }
+
+// TestMethodPartsAgreesWithMethod checks the split lookup finds exactly what
+// the joined "Lclass;->name" lookup finds.
+func TestMethodPartsAgreesWithMethod(t *testing.T) {
+	s, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.APIs
+	n := 0
+	for _, e := range a.Entries {
+		for _, m := range e.Methods {
+			class, name, _ := strings.Cut(m, "->")
+			if got := a.MethodParts(class, name); got != e {
+				t.Errorf("MethodParts(%q, %q) = %v, want %s", class, name, got, e.ID)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no catalogued method")
+	}
+	tests := []struct{ class, name string }{
+		{"Landroid/telephony/TelephonyManager;", "noSuchMethod"},
+		{"Lno/Such;", "getDeviceId"},
+		{"", ""},
+		{"Landroid/telephony/TelephonyManager;->getDeviceId", ""},
+		{"Landroid/telephony", "TelephonyManager;->getDeviceId"},
+	}
+	for _, tt := range tests {
+		if got, want := a.MethodParts(tt.class, tt.name), a.Method(tt.class+"->"+tt.name); got != want {
+			t.Errorf("MethodParts(%q, %q) = %v, Method = %v", tt.class, tt.name, got, want)
+		}
+	}
+}
