@@ -2,6 +2,7 @@ package android
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -297,7 +298,9 @@ func inflateMember(r io.ReaderAt, e Entry, maxSize int64, lim extract.Limits, bu
 	if e.Size > maxSize {
 		return nil, fmt.Errorf("member %q: declares %d bytes, limit %d: %w", e.Name, e.Size, maxSize, extract.ErrLimit)
 	}
-	fr := getInflater(io.NewSectionReader(r, e.DataOffset, csize))
+	br := getReadBuffer(io.NewSectionReader(r, e.DataOffset, csize))
+	defer putReadBuffer(br)
+	fr := getInflater(br)
 	defer putInflater(fr)
 	bound := maxSize
 	if lim.MaxRatio > 0 {
@@ -369,6 +372,24 @@ func MemberBytes(r io.ReaderAt) ([]byte, bool) {
 		return nil, false
 	}
 	return m.b, true
+}
+
+// readBuffers reuses the buffered readers decoders read compressed bytes
+// through: one read of the archive per 32 KiB rather than per 4 KiB, and no
+// buffer per member.
+var readBuffers sync.Pool
+
+func getReadBuffer(r io.Reader) *bufio.Reader {
+	if br, ok := readBuffers.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, int(32*extract.KiB))
+}
+
+func putReadBuffer(br *bufio.Reader) {
+	br.Reset(nil) // hold no archive while pooled
+	readBuffers.Put(br)
 }
 
 // inflaters reuses flate decoders: each holds a 32 KiB window, and an APK
