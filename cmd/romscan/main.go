@@ -18,7 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
+	"strconv"
 	"syscall"
 )
 
@@ -35,9 +35,18 @@ const (
 // within a CI runner's memory.
 const defaultMemoryLimit = 2 << 30
 
+// heapHeadroom is how far the heap may grow past what the scan holds before
+// a collection (see heapTuner); ROMSCAN_HEAP_HEADROOM (MiB) overrides it.
+func heapHeadroom() int64 {
+	if v, err := strconv.Atoi(os.Getenv("ROMSCAN_HEAP_HEADROOM")); err == nil && v > 0 {
+		return int64(v) << 20
+	}
+	return 24 << 20
+}
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		startHeapTuner(heapHeadroom(), defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
