@@ -124,6 +124,9 @@ func parseHostPort(t string) (Endpoint, bool) {
 	if e, ok := ipEndpoint(host, port); ok {
 		return e, true
 	}
+	if !maybeHost(t) {
+		return Endpoint{}, false
+	}
 	m := hostRe.FindStringSubmatch(t)
 	if m == nil || !tlds[strings.ToLower(m[1])] {
 		return Endpoint{}, false
@@ -137,6 +140,26 @@ func parseHostPort(t string) (Endpoint, bool) {
 	// File names ("index.html", "libfoo.so") share the shape; their last
 	// label is not a TLD, so they were rejected above.
 	return Endpoint{Value: t, Host: lower, Port: port}, true
+}
+
+// maybeHost is a quick necessary condition for hostRe, which every string
+// constant of every app is tried against: ASCII text made only of the bytes
+// the pattern accepts, with a dot. Non-ASCII text goes to the pattern, whose
+// case folding matches a few non-ASCII letters (U+212A, U+017F).
+func maybeHost(t string) bool {
+	dot := false
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c >= 0x80:
+			return true
+		case c == '.':
+			dot = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == ':':
+		default:
+			return false
+		}
+	}
+	return dot
 }
 
 func ipEndpoint(s string, port int) (Endpoint, bool) {

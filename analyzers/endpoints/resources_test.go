@@ -127,3 +127,36 @@ func FuzzFindInString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, whole bool) { FindInString(s, whole) })
 }
+
+// TestMaybeHostNeverRejectsAHost checks the quick filter in front of hostRe
+// only drops strings the pattern would reject: every string over a small
+// alphabet (ASCII and the non-ASCII letters case folding maps to k and s),
+// up to five characters, plus longer cases.
+func TestMaybeHostNeverRejectsAHost(t *testing.T) {
+	alphabet := []string{"a", "K", "\u212a", "\u017f", "0", ".", "-", ":", "_", " "}
+	var strs []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		strs = append(strs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+c, n-1)
+		}
+	}
+	gen("", 5)
+	strs = append(strs, "example.com", "EXAMPLE.COM:8080", "api.foo\u212a.com", "a_b.com", "a b.com", "x.co/", "1.2.3.4", "[::1]:80")
+	matched := 0
+	for _, s := range strs {
+		if hostRe.MatchString(s) {
+			matched++
+			if !maybeHost(s) {
+				t.Errorf("maybeHost(%q) = false, but hostRe matches", s)
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("hostRe matched nothing: the test checks nothing")
+	}
+}
