@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/romscan
 FUZZTIME ?= 60s
 # Debian packages the build, the tests, the samples and the benchmarks use.
-DEB_PACKAGES := libyara-dev libbrotli-dev liblzma-dev yara apktool apksigner zipalign aapt dexdump \
+DEB_PACKAGES := libyara-dev libbrotli-dev liblzma-dev libdeflate-dev yara apktool apksigner zipalign aapt dexdump \
 	android-sdk-libsparse-utils erofs-utils e2fsprogs brotli xz-utils gcc \
 	default-jdk-headless time chromium
 BENCH_PACKAGES := androguard

@@ -298,10 +298,6 @@ func inflateMember(r io.ReaderAt, e Entry, maxSize int64, lim extract.Limits, bu
 	if e.Size > maxSize {
 		return nil, fmt.Errorf("member %q: declares %d bytes, limit %d: %w", e.Name, e.Size, maxSize, extract.ErrLimit)
 	}
-	br := getReadBuffer(io.NewSectionReader(r, e.DataOffset, csize))
-	defer putReadBuffer(br)
-	fr := getInflater(br)
-	defer putInflater(fr)
 	bound := maxSize
 	if lim.MaxRatio > 0 {
 		rb := int64(lim.MaxRatio * float64(max(csize, 1)))
@@ -310,6 +306,13 @@ func inflateMember(r io.ReaderAt, e Entry, maxSize int64, lim extract.Limits, bu
 		}
 		bound = min(bound, rb)
 	}
+	if out, ok := inflateDeclared(r, e, bound, buf); ok {
+		return out, nil
+	}
+	br := getReadBuffer(io.NewSectionReader(r, e.DataOffset, csize))
+	defer putReadBuffer(br)
+	fr := getInflater(br)
+	defer putInflater(fr)
 	// Room for the declared size and one byte more, so a member that
 	// decodes to exactly its declared size needs no second buffer to see
 	// its end.
@@ -354,6 +357,46 @@ func inflateMember(r io.ReaderAt, e Entry, maxSize int64, lim extract.Limits, bu
 		return nil, fmt.Errorf("member %q: inflate: %v: %w", e.Name, err, extract.ErrCorrupt)
 	}
 	return buf, nil
+}
+
+// inflateDeclared decodes a member whose declared size is within bound in
+// one call (inflateWhole) into buf, grown to the declared size. ok is false
+// when that is not possible or the data does not decode to at most the
+// declared size; the streaming decoder then decides, so limits, truncation
+// and corruption are handled in one place.
+func inflateDeclared(r io.ReaderAt, e Entry, bound int64, buf []byte) ([]byte, bool) {
+	if e.Size <= 0 || e.Size > bound || e.CompressedSize <= 0 || e.CompressedSize > maxWholeInput {
+		return nil, false
+	}
+	in := getCompressed(int(e.CompressedSize))
+	defer putCompressed(in)
+	if n, _ := r.ReadAt(in, e.DataOffset); n != len(in) {
+		return nil, false
+	}
+	if cap(buf) < int(e.Size) {
+		buf = make([]byte, 0, e.Size)
+	}
+	return inflateWhole(in, buf[:0:e.Size])
+}
+
+// maxWholeInput bounds the compressed bytes read at once for inflateDeclared.
+const maxWholeInput = 256 * extract.MiB
+
+// compressedBufs reuses the buffers compressed members are read into.
+var compressedBufs sync.Pool
+
+func getCompressed(n int) []byte {
+	if b, ok := compressedBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putCompressed(b []byte) {
+	if cap(b) > int(16*extract.MiB) {
+		return // keep the idle footprint small
+	}
+	compressedBufs.Put(&b)
 }
 
 // memberReader is an inflated member in memory.
