@@ -377,3 +377,38 @@ func BenchmarkOpenCorpus(b *testing.B) {
 		}
 	}
 }
+
+// TestCorpusVerifyErrorStable opens an APK whose JAR manifest leaves many
+// members unlisted again and again: the verification error must name the
+// same member every time (apkverifier meets them in map order).
+func TestCorpusVerifyErrorStable(t *testing.T) {
+	p := filepath.Join(testutil.Corpus(t, "apks/apktool"), "unknown_compression.apk")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Skip(err)
+	}
+	first := ""
+	for i := range 8 {
+		a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.SignErr == nil || !strings.Contains(a.SignErr.Error(), missingEntryPrefix) {
+			t.Fatalf("SignErr = %v, want a missing manifest entry", a.SignErr)
+		}
+		if i == 0 {
+			first = a.SignErr.Error()
+		} else if a.SignErr.Error() != first {
+			t.Fatalf("open %d: %q, first open: %q", i, a.SignErr, first)
+		}
+	}
+}
+
+func TestJarManifestNames(t *testing.T) {
+	mf := "Manifest-Version: 1.0\r\n\r\nName: res/a.png\r\nSHA1-Digest: x\r\n\r\nName: res/a-very-long-name-that-the-72-byte-line-limit-folds-onto-a-second\r\n  -line.png\r\nSHA1-Digest: y\r\n\r\nname: lower.txt\n"
+	got := jarManifestNames([]byte(mf))
+	want := map[string]bool{"res/a.png": true, "res/a-very-long-name-that-the-72-byte-line-limit-folds-onto-a-second -line.png": true, "lower.txt": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jarManifestNames (-want +got):\n%s", diff)
+	}
+}

@@ -268,9 +268,83 @@ func (a *App) verify() (err error) {
 		}
 	}
 	if _, verr := verify(); verr != nil {
-		return fmt.Errorf("android: verify signature: %v", verr)
+		return fmt.Errorf("android: verify signature: %s", a.stableVerifyError(verr.Error()))
 	}
 	return nil
+}
+
+// missingEntryPrefix starts apkverifier's error for a member that the JAR
+// manifest does not list.
+const missingEntryPrefix = "No manifest entry for required file '"
+
+// stableVerifyError makes apkverifier's missing-entry error name the same
+// member on every run: it checks members in map order and names the first
+// unlisted one it meets, so with several unlisted members the report would
+// change from run to run. The first unlisted member in name order is named
+// instead, when our reading of META-INF/MANIFEST.MF agrees that the member
+// apkverifier named is unlisted.
+func (a *App) stableVerifyError(msg string) string {
+	named, ok := strings.CutPrefix(msg, missingEntryPrefix)
+	if !ok || !strings.HasSuffix(named, "'") {
+		return msg
+	}
+	named = strings.TrimSuffix(named, "'")
+	i, ok := a.index["META-INF/MANIFEST.MF"]
+	if !ok {
+		return msg
+	}
+	data, err := a.readAll(a.Entries[i], maxJarManifest)
+	if err != nil {
+		return msg
+	}
+	listed := jarManifestNames(data)
+	var missing []string
+	hasManifest, hasBundleConfig := false, false
+	for _, e := range a.Entries {
+		switch {
+		case e.Name == manifestName:
+			hasManifest = true
+		case e.Name == "BundleConfig.pb":
+			hasBundleConfig = true
+		}
+		if strings.HasSuffix(e.Name, "/") || e.Name == manifestName || strings.HasPrefix(e.Name, "META-INF/") {
+			continue
+		}
+		if !listed[e.Name] {
+			missing = append(missing, e.Name)
+		}
+	}
+	if !hasManifest && !hasBundleConfig && !listed[manifestName] {
+		missing = append(missing, manifestName)
+	}
+	if !slices.Contains(missing, named) {
+		return msg
+	}
+	return missingEntryPrefix + slices.Min(missing) + "'"
+}
+
+// maxJarManifest bounds the META-INF/MANIFEST.MF read for stableVerifyError.
+const maxJarManifest = 64 * extract.MiB
+
+// jarManifestNames returns the member names of a JAR manifest's sections
+// ("Name: ..." headers, with continuation lines joined).
+func jarManifestNames(data []byte) map[string]bool {
+	text := strings.ReplaceAll(strings.ReplaceAll(string(data), "\r\n", "\n"), "\r", "\n")
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, " ") && len(lines) > 0 {
+			lines[len(lines)-1] += l[1:]
+			continue
+		}
+		lines = append(lines, l)
+	}
+	names := map[string]bool{}
+	for _, l := range lines {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Name") {
+			names[strings.TrimPrefix(v, " ")] = true
+		}
+	}
+	return names
 }
 
 // modernSDK is the SDK level signatures are verified for when an APK has a
