@@ -412,3 +412,38 @@ func TestJarManifestNames(t *testing.T) {
 		t.Errorf("jarManifestNames (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkReadMembers decodes every member of the corpus APKs into one
+// reused buffer (what the yara analyzer does); bytes are the decoded sizes.
+func BenchmarkReadMembers(b *testing.B) {
+	dir := testutil.Corpus(b, "apks")
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", "*.apk"))
+	var apps []*App
+	var total int64
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
+		if err != nil {
+			continue
+		}
+		apps = append(apps, a)
+		for _, e := range a.Entries {
+			total += e.Size
+		}
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		for _, a := range apps {
+			for i := range a.Entries {
+				if got, err := a.ReadEntry(i, 64*extract.MiB, buf[:0]); err == nil {
+					buf = got
+				}
+			}
+		}
+	}
+}
