@@ -26,16 +26,20 @@ type engine struct {
 	names     []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
-	found    []foundEndpoint
-	folded   int // methods whose inputs were folded
-	insens   int // methods analysed flow-insensitively
-	trunc    int // methods with undecodable code
-	methods  int // methods analysed
+	// fieldRefl holds the classes and Methods stored in fields, for
+	// reflective calls made elsewhere.
+	fieldRefl map[string]cval
+	found     []foundEndpoint
+	folded    int // methods whose inputs were folded
+	insens    int // methods analysed flow-insensitively
+	trunc     int // methods with undecodable code
+	methods   int // methods analysed
 	// callers lists, per method, the methods calling it (for reachability).
 	callers map[int32][]int32
 	// manifest says whether the app's manifest is known.
-	manifest  bool
-	constRets map[int32]struct {
+	manifest    bool
+	reflTargets map[reflCall]*reflTarget
+	constRets   map[int32]struct {
 		v  int64
 		ok bool
 	}
@@ -69,7 +73,7 @@ type fieldInfo struct {
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
 			v  int64
 			ok bool
 		}{}}
@@ -284,7 +288,7 @@ func (e *engine) method(m *method) {
 	if !r.decode() {
 		return
 	}
-	h.consts = e.constPass(r.insns, code, r.nregs, h.dx)
+	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
 			e.found = append(e.found, foundEndpoint{f, m})
@@ -313,6 +317,7 @@ type mhooks struct {
 	ci     map[int]*callInfo
 	lab    map[int][]int // instruction index → labels it introduces
 	consts *constInfo
+	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
 }
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
@@ -374,6 +379,28 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			return
 		}
 		h.ci[idx] = ci
+		if rc, ok := h.consts.reflect[idx]; ok {
+			if rt := e.reflectTarget(rc); rt != nil {
+				if h.refl == nil {
+					h.refl = map[int]*reflTarget{}
+				}
+				h.refl[idx] = rt
+				if rt.source != nil {
+					n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
+					if _, ok := e.g.src[n]; !ok {
+						e.g.src[n] = &srcSite{entry: rt.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: rt.api, param: -1}
+					}
+					h.lab[idx] = []int{label(n)}
+				}
+				for _, t := range rt.targets {
+					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
+					if ls := e.callers[t.id]; len(ls) < 64 {
+						e.callers[t.id] = append(ls, h.m.id)
+					}
+				}
+				return
+			}
+		}
 		switch {
 		case ci.source != nil:
 			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
@@ -518,6 +545,10 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	s.ty[r.nregs] = 0
 	s.kk[r.nregs] = false
 	ci := h.ci[idx]
+	if rt := h.refl[idx]; rt != nil && ci != nil {
+		h.reflectInvoke(idx, ins, r, s, ci, rt)
+		return
+	}
 	if ci == nil {
 		// invoke-custom (lambdas): the result may carry any argument.
 		for _, a := range ins.Args {
@@ -691,4 +722,123 @@ func (e *engine) constRet(m *method) (int64, bool) {
 		pc += w
 	}
 	return res.v, res.ok
+}
+
+// reflTarget is what a reflective call resolved by the constant pass runs:
+// app methods (call edges), or a catalogued framework source or sink.
+type reflTarget struct {
+	targets      []*method
+	source, sink *signatures.APIEntry
+	api          string
+	instance     int32 // Class/Constructor.newInstance: the app class created (type id), else 0
+}
+
+// reflectTarget resolves a reflective call: the app methods of that name
+// (and parameter count, when known) on the class, its app superclasses and
+// subclasses, else the catalogue entry of the framework method. nil when
+// nothing is known of it.
+func (e *engine) reflectTarget(rc reflCall) *reflTarget {
+	if rt, ok := e.reflTargets[rc]; ok {
+		return rt
+	}
+	rt := &reflTarget{api: rc.class + "->" + rc.name + " (called through reflection)"}
+	if e.p.classes[rc.class] != nil {
+		seen := map[int32]bool{}
+		add := func(c *class) {
+			for _, m := range c.methods {
+				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
+					continue
+				}
+				if ps, _ := splitDesc(m.ref.Descriptor); rc.nargs >= 0 && len(ps) != rc.nargs {
+					continue
+				}
+				seen[m.id] = true
+				rt.targets = append(rt.targets, m)
+			}
+		}
+		for cls, i := rc.class, 0; i < 64 && e.p.classes[cls] != nil; i++ {
+			add(e.p.classes[cls])
+			if rc.name == "<init>" {
+				break
+			}
+			cls = e.p.classes[cls].super
+		}
+		if rc.name != "<init>" {
+			for _, c := range e.p.subtypesOf(rc.class) {
+				add(c)
+			}
+		} else {
+			rt.instance = e.typeID(rc.class)
+		}
+	}
+	if len(rt.targets) == 0 && rc.name != "<init>" {
+		if x := e.catalogue(rc.class, rc.name); x != nil {
+			switch {
+			case x.IsSource():
+				rt.source = x
+			case !x.IsMarker():
+				rt.sink = x
+			}
+		}
+	}
+	if len(rt.targets) == 0 && rt.source == nil && rt.sink == nil && rt.instance == 0 {
+		rt = nil
+	}
+	if len(e.reflTargets) < 4096 {
+		e.reflTargets[rc] = rt
+	}
+	return rt
+}
+
+// reflectInvoke runs a resolved reflective call: Method.invoke(obj, args)
+// passes obj as the receiver and the argument array to every parameter;
+// Constructor.newInstance(args) does the same for a new object.
+func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
+	res := r.result(s)
+	slot := func(i int) []uint64 {
+		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+			return nil
+		}
+		return r.taint(s, ins.Args[ci.offs[i]])
+	}
+	var recv, arr []uint64
+	switch ci.ref.Name {
+	case "invoke":
+		recv, arr = slot(1), slot(2)
+	case "newInstance":
+		arr = slot(1)
+	}
+	if rt.sink != nil {
+		acc := make([]uint64, r.w)
+		if recv != nil {
+			or(acc, recv)
+		}
+		if arr != nil {
+			or(acc, arr)
+		}
+		if !empty(acc) {
+			h.out(acc, h.sinkNode(ins, rt.sink, rt.sink.Category, rt.api))
+		}
+	}
+	for _, l := range h.lab[idx] {
+		res[l/64] |= 1 << (l % 64)
+	}
+	for _, t := range rt.targets {
+		ps, _ := splitDesc(t.ref.Descriptor)
+		first := int32(0)
+		if !t.static() {
+			first = 1
+			if !empty(recv) {
+				h.out(recv, h.node(nodeKey{kind: nParam, m: t.id, i: 0}))
+			}
+		}
+		if !empty(arr) {
+			for i := range ps {
+				h.out(arr, h.node(nodeKey{kind: nParam, m: t.id, i: first + int32(i)}))
+			}
+		}
+	}
+	if rt.instance != 0 {
+		s.ty[r.nregs] = rt.instance
+	}
 }

@@ -442,7 +442,9 @@ func hasSources(ctx context.Context, t *analyzers.Target, p *program) bool {
 			return true // no index: do not guess
 		}
 		for _, u := range ix.APIs {
-			if !u.Entry.IsSource() {
+			// Reflection may call a source named by a string the
+			// constant pass folds.
+			if !u.Entry.IsSource() && u.Entry.Category != "reflection" {
 				continue
 			}
 			for _, s := range u.Sites {
