@@ -63,6 +63,8 @@ type callInfo struct {
 	mutates bool
 	static  bool
 	offs    []int // parameter slot → offset in the invoke's registers
+	bounded bool  // Random.nextInt(int): the result is in [0, bound)
+	link    bool  // a write-through wrapper's constructor (see wraps)
 }
 
 type fieldInfo struct {
@@ -179,6 +181,8 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
+	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
 		for _, c := range append([]*class{e.p.classes[ref.Class]}, e.p.subtypesOf(ref.Class)...) {
 			if c == nil {
@@ -379,6 +383,10 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			return
 		}
 		h.ci[idx] = ci
+		if ci.link {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+			return
+		}
 		if rc, ok := h.consts.reflect[idx]; ok {
 			if rt := e.reflectTarget(rc); rt != nil {
 				if h.refl == nil {
@@ -562,6 +570,14 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return ins.Args[ci.offs[i]], true
 	}
+	if ci.bounded {
+		// Random.nextInt(n) is in [0, n): branches on it may be decided.
+		if reg, ok := slot(1); ok {
+			if n, ok := r.konst(s, reg); ok && n > 0 {
+				s.setRange(uint32(r.nregs), 0, n-1)
+			}
+		}
+	}
 	acc := make([]uint64, r.w)
 	argsOnly := make([]uint64, r.w)
 	for i := range ci.offs {
@@ -611,10 +627,20 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		if len(targets) == 1 {
 			if v, ok := h.e.constRet(targets[0]); ok {
-				s.k[r.nregs], s.kk[r.nregs] = v, true
+				s.setK(uint32(r.nregs), v)
 			}
 		}
 		return
+	}
+	if ci.link {
+		// The wrapper's writes go to a cell the wrapped object reads from.
+		recv, ok1 := slot(0)
+		inner, ok2 := slot(1)
+		if ok1 && ok2 && r.ok(recv) && r.ok(inner) && len(h.lab[idx]) == 1 {
+			l := h.lab[idx][0]
+			r.set(s, int(inner), l)
+			s.org[recv] = r.labels[l] + 1
+		}
 	}
 	if ci.native != nil && !empty(argsOnly) {
 		h.out(argsOnly, h.sinkNode(ins, nil, "native", ci.ref.String()))
@@ -637,6 +663,15 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		if reg, ok := slot(0); ok {
 			or(res, r.taint(s, reg))
+		}
+		return
+	case modelCopyInto:
+		recv, ok1 := slot(0)
+		dst, ok2 := slot(3)
+		if ok1 && ok2 && r.ok(dst) {
+			t := r.taint(s, recv)
+			or(r.taint(s, dst), t)
+			r.stored(s, dst, t)
 		}
 		return
 	case modelArrayCopy:

@@ -181,7 +181,7 @@ func (e *engine) entry(m *method) bool {
 	if c.disabled {
 		return false
 	}
-	if e.manifest && !c.component {
+	if e.manifest && !c.component && !e.componentBase(c) {
 		for _, b := range componentBases {
 			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
 				return false
@@ -205,6 +205,17 @@ func (e *engine) entry(m *method) bool {
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// componentBase says whether an app class is the superclass of a declared,
+// enabled component: its lifecycle methods run as the component's.
+func (e *engine) componentBase(c *class) bool {
+	for _, sub := range e.p.subtypesOf(c.name) {
+		if sub.component && !sub.disabled {
+			return true
 		}
 	}
 	return false
@@ -277,7 +288,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		k := e.g.keys[n]
 		var hop string
 		switch k.kind {
-		case nSrc, nParam, nRet, nSink:
+		case nSrc, nParam, nRet, nSink, nObj:
 			if i == 0 {
 				hop = src.m.short()
 			} else if i == len(path)-1 {

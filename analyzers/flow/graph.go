@@ -46,6 +46,7 @@ const (
 	nSink                  // a sink call site
 	nExtra                 // an Intent/Bundle extra by key ("" when unknown)
 	nExc                   // thrown exceptions, as one cell
+	nObj                   // an object a wrapper writes into, or an array holding arrays (by method and pc)
 )
 
 type nodeKey struct {

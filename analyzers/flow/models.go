@@ -14,7 +14,25 @@ const (
 	modelAsyncExec           // AsyncTask.execute(args) → doInBackground(args)
 	modelNoPropagate         // the result carries no data of the arguments
 	modelReflectInvoke       // Method.invoke(obj, args): obj may store args; the result carries both
+	modelCopyInto            // String.getChars(b, e, dst, i): the receiver's data into dst
 )
+
+// writeThrough are wrappers whose constructor takes the object they write
+// into (a Formatter's Appendable, a Writer's stream): what is written to
+// the wrapper reaches that object.
+var writeThrough = map[string]bool{
+	"Ljava/util/Formatter;": true, "Ljava/io/PrintWriter;": true, "Ljava/io/PrintStream;": true,
+	"Ljava/io/OutputStreamWriter;": true, "Ljava/io/BufferedWriter;": true, "Ljava/io/BufferedOutputStream;": true,
+	"Ljava/io/DataOutputStream;": true, "Ljava/io/ObjectOutputStream;": true, "Ljava/io/FilterOutputStream;": true,
+	"Ljava/util/zip/GZIPOutputStream;": true, "Ljava/util/zip/DeflaterOutputStream;": true, "Ljavax/crypto/CipherOutputStream;": true,
+}
+
+// wraps says whether a call is a write-through wrapper's constructor given
+// the object it writes into (not a file name).
+func wraps(class, name string, params []string) bool {
+	return name == "<init>" && writeThrough[class] && len(params) > 0 && strings.HasPrefix(params[0], "L") &&
+		params[0] != "Ljava/lang/String;" && params[0] != "Ljava/io/File;"
+}
 
 // extrasClasses hold key → value extras that cross components.
 var extrasClasses = map[string]bool{
@@ -47,6 +65,11 @@ func classify(class, name, ret string, params []string) (m model, mutates bool) 
 		}
 	}
 	switch {
+	case (name == "getChars" || (name == "getBytes" && len(params) == 4)) && (class == "Ljava/lang/String;" || class == "Ljava/lang/StringBuilder;" || class == "Ljava/lang/StringBuffer;"):
+		return modelCopyInto, false
+	case class == "Ljava/util/Formatter;" && name == "format",
+		class == "Ljava/lang/ProcessBuilder;" && name == "command":
+		return modelDefault, true
 	case class == "Ljava/lang/System;" && name == "arraycopy":
 		return modelArrayCopy, false
 	case class == "Ljava/lang/reflect/Method;" && name == "invoke":
