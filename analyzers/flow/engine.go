@@ -39,6 +39,7 @@ type engine struct {
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
+	retTypes    map[int32]int32
 	constRets   map[int32]struct {
 		v  int64
 		ok bool
@@ -75,7 +76,7 @@ type fieldInfo struct {
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
 			v  int64
 			ok bool
 		}{}}
@@ -630,6 +631,18 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 				s.setK(uint32(r.nregs), v)
 			}
 		}
+		// A factory returning a new object of one class: later calls on
+		// the result dispatch to that class only.
+		rt := int32(0)
+		for i, t := range targets {
+			x := h.e.retType(t)
+			if x == 0 || (i > 0 && x != rt) {
+				rt = 0
+				break
+			}
+			rt = x
+		}
+		s.ty[r.nregs] = rt
 		return
 	}
 	if ci.link {
@@ -876,4 +889,57 @@ func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, 
 	if rt.instance != 0 {
 		s.ty[r.nregs] = rt.instance
 	}
+}
+
+// retType returns the exact class (type id) a small straight-line method
+// always returns as a new object ("return new B()"), 0 when unknown.
+func (e *engine) retType(m *method) int32 {
+	if v, ok := e.retTypes[m.id]; ok {
+		return v
+	}
+	res := int32(0)
+	defer func() { e.retTypes[m.id] = res }()
+	code, err := m.cls.dex.File.Code(&m.enc)
+	if err != nil || code == nil || len(code.Insns) > 32 {
+		return 0
+	}
+	regs := map[uint32]string{}
+	var ins dex.Instruction
+	found := ""
+	for pc := 0; pc < len(code.Insns); {
+		w, err := dex.DecodeInto(&ins, code.Insns, pc)
+		if err != nil || w <= 0 {
+			return 0
+		}
+		op := ins.Op
+		switch {
+		case op.IsBranch() || op.IsSwitch() || op == dex.OpGoto || op == dex.OpGoto16 || op == dex.OpGoto32 || op == dex.OpThrow:
+			return 0
+		case op == dex.OpNewInstance:
+			t, err := m.cls.dex.File.Type(ins.Index)
+			if err != nil || e.p.classes[t] == nil {
+				return 0
+			}
+			regs[ins.A] = t
+		case op >= dex.OpMove && op <= dex.OpMoveObject16:
+			regs[ins.A] = regs[ins.B]
+		case op == dex.OpReturnObject:
+			t := regs[ins.A]
+			if t == "" || (found != "" && found != t) {
+				return 0
+			}
+			found = t
+		case op.IsReturn():
+			return 0
+		default:
+			if f := op.Format(); f != "" && f != "10x" && !strings.HasPrefix(f, "3") {
+				delete(regs, ins.A)
+			}
+		}
+		pc += w
+	}
+	if found != "" {
+		res = e.typeID(found)
+	}
+	return res
 }

@@ -137,6 +137,7 @@ var callbackNames = map[string]bool{
 	"<clinit>": true, "apply": true, "accept": true, "invoke": true, "get": true, "execute": true, "getView": true,
 	"toString": true, "writeToParcel": true, "createFromParcel": true, "compare": true, "equals": true, "hashCode": true,
 	"uncaughtException": true, "shouldOverrideUrlLoading": true, "dispatchMessage": true,
+	"attachBaseContext": true, "dispatchKeyEvent": true, "dispatchTouchEvent": true, "bindView": true, "newView": true,
 }
 
 // componentBases are framework classes whose subclasses must be declared
