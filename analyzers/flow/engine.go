@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/romscan/romscan/analyzers/endpoints"
@@ -66,12 +67,15 @@ type callInfo struct {
 	offs    []int // parameter slot → offset in the invoke's registers
 	bounded bool  // Random.nextInt(int): the result is in [0, bound)
 	link    bool  // a write-through wrapper's constructor (see wraps)
+	// keyed container access (see keyedCall)
+	keyRead, keyWrite, stringKey bool
 }
 
 type fieldInfo struct {
-	key    string
-	source *signatures.APIEntry
-	lib    bool // a framework field
+	key       string
+	source    *signatures.APIEntry
+	lib       bool // a framework field
+	container bool // an object array or a container: elements keyed
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
@@ -183,6 +187,7 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
 		for _, c := range append([]*class{e.p.classes[ref.Class]}, e.p.subtypesOf(ref.Class)...) {
@@ -214,7 +219,7 @@ func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
 		m[idx] = nil
 		return nil
 	}
-	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil}
+	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
@@ -384,6 +389,9 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			return
 		}
 		h.ci[idx] = ci
+		if ci.keyRead {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+		}
 		if ci.link {
 			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
 			return
@@ -445,7 +453,18 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			h.lab[idx] = []int{label(n)}
 			return
 		}
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: fi.key}))}
+		n := h.node(nodeKey{kind: nField, s: fi.key})
+		h.lab[idx] = []int{label(n)}
+		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
+			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
+		}
+	case op == dex.OpNewInstance || op == dex.OpNewArray:
+		if t, err := h.dx.Type(ins.Index); err == nil && containerType(t) {
+			n := h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})
+			h.lab[idx] = []int{label(n), label(h.node(nodeKey{kind: nAll, i: n}))}
+		}
+	case op == dex.OpAgetObject:
+		h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
 	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
 		s, err := h.dx.String(ins.Index)
 		if err != nil || !strings.HasPrefix(s, "content://") {
@@ -487,10 +506,36 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 	case op == dex.OpMoveException:
 		r.clear(s, ins.A)
 		setLabels(ins.A)
-	case op == dex.OpNewInstance:
-		if t, err := h.dx.Type(ins.Index); err == nil && h.e.p.classes[t] != nil && r.ok(ins.A) {
-			s.ty[ins.A] = h.e.typeID(t)
+	case op == dex.OpNewInstance || op == dex.OpNewArray:
+		if op == dex.OpNewInstance {
+			if t, err := h.dx.Type(ins.Index); err == nil && h.e.p.classes[t] != nil && r.ok(ins.A) {
+				s.ty[ins.A] = h.e.typeID(t)
+			}
 		}
+		if ls := h.lab[idx]; len(ls) == 2 && r.ok(ins.A) {
+			// A container made here: its own cell, and its keyed elements.
+			setLabels(ins.A)
+			s.org[ins.A] = r.labels[ls[0]] + 1
+		}
+	case op == dex.OpAputObject:
+		if k, ok := r.konst(s, ins.C); ok && r.ok(ins.B) && s.org[ins.B] != 0 {
+			h.keyedWrite(r, s, s.org[ins.B]-1, strconv.FormatInt(k, 10), r.taint(s, ins.A))
+			return
+		}
+		if r.ok(ins.B) {
+			or(r.taint(s, ins.B), r.taint(s, ins.A))
+			r.stored(s, ins.B, r.taint(s, ins.A))
+		}
+	case op == dex.OpAgetObject:
+		if k, ok := r.konst(s, ins.C); ok && r.ok(ins.B) && s.org[ins.B] != 0 && len(h.lab[idx]) == 1 {
+			t := h.keyedRead(r, s, ins.B, strconv.FormatInt(k, 10), h.lab[idx][0])
+			r.clear(s, ins.A)
+			if r.ok(ins.A) {
+				copy(r.taint(s, ins.A), t)
+			}
+			return
+		}
+		r.assign(s, ins.A, ins.B)
 	case op == dex.OpReturn || op == dex.OpReturnObject || op == dex.OpReturnWide:
 		if t := r.taint(s, ins.A); !empty(t) {
 			h.out(t, h.node(nodeKey{kind: nRet, m: h.m.id}))
@@ -591,6 +636,11 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	}
 	if ci.sink != nil && !empty(acc) {
 		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
+	}
+	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && len(ci.targets) == 0 {
+		if h.keyedInvoke(idx, ins, r, s, ci, slot) {
+			return
+		}
 	}
 	if ci.source != nil {
 		for _, l := range h.lab[idx] {
@@ -755,6 +805,25 @@ func (e *engine) constRet(m *method) (int64, bool) {
 		switch {
 		case ins.Op >= dex.OpConst4 && ins.Op <= dex.OpConstHigh16:
 			regs[ins.A] = ins.Literal
+		case ins.Op >= dex.OpAddIntLit16 && ins.Op <= dex.OpUshrIntLit8:
+			a, ok := regs[ins.B]
+			v, ok2 := litArith(ins.Op, a, ins.Literal)
+			if !ok || !ok2 {
+				return 0, false
+			}
+			regs[ins.A] = v
+		case ins.Op >= dex.OpAddInt && ins.Op <= dex.OpUshrInt, ins.Op >= dex.OpAddInt2addr && ins.Op <= dex.OpUshrInt2addr:
+			b, c, d := ins.B, ins.C, ins.Op-dex.OpAddInt
+			if ins.Op >= dex.OpAddInt2addr {
+				b, c, d = ins.A, ins.B, ins.Op-dex.OpAddInt2addr
+			}
+			x, ok1 := regs[b]
+			y, ok2 := regs[c]
+			v, ok3 := arith(d, x, y)
+			if !ok1 || !ok2 || !ok3 {
+				return 0, false
+			}
+			regs[ins.A] = v
 		case ins.Op == dex.OpReturn:
 			v, ok := regs[ins.A]
 			if !ok || (res.ok && res.v != v) {
@@ -942,4 +1011,70 @@ func (e *engine) retType(m *method) int32 {
 		res = e.typeID(found)
 	}
 	return res
+}
+
+// keyedWrite stores t at a constant key of the container whose cell is
+// node: the element's own cell, which the container's "all elements" cell
+// also sees. The container's register is not tainted, so reads of other
+// keys stay clean.
+func (h *mhooks) keyedWrite(r *run, s *state, node int32, key string, t []uint64) {
+	if empty(t) {
+		return
+	}
+	el := h.node(nodeKey{kind: nElem, i: node, s: key})
+	h.e.g.edge(el, h.node(nodeKey{kind: nAll, i: node}))
+	h.out(t, el)
+}
+
+// keyedRead returns the taint of the element at a constant key of the
+// container in reg: what the container holds apart from its keyed
+// elements, plus the element at that key (through the read's own label).
+func (h *mhooks) keyedRead(r *run, s *state, reg uint32, key string, readLabel int) []uint64 {
+	node := s.org[reg] - 1
+	t := append([]uint64(nil), r.taint(s, reg)...)
+	if l, ok := r.byNode[h.node(nodeKey{kind: nAll, i: node})]; ok && !r.folded {
+		t[l/64] &^= 1 << (l % 64)
+	}
+	h.e.g.edge(h.node(nodeKey{kind: nElem, i: node, s: key}), r.labels[readLabel])
+	t[readLabel/64] |= 1 << (readLabel % 64)
+	return t
+}
+
+// keyedInvoke runs List.get/set and Map.get/put with a constant key on a
+// container with a known cell; false when the key or the cell is unknown.
+func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, slot func(int) (uint32, bool)) bool {
+	recv, ok := slot(0)
+	if !ok || !r.ok(recv) || s.org[recv] == 0 {
+		return false
+	}
+	var key string
+	if ci.stringKey {
+		k, ok := h.consts.keys[idx]
+		if !ok {
+			return false
+		}
+		key = "=" + k
+	} else {
+		reg, ok := slot(1)
+		if !ok {
+			return false
+		}
+		k, ok := r.konst(s, reg)
+		if !ok {
+			return false
+		}
+		key = strconv.FormatInt(k, 10)
+	}
+	res := r.result(s)
+	if ci.keyWrite {
+		if v, ok := slot(2); ok {
+			h.keyedWrite(r, s, s.org[recv]-1, key, r.taint(s, v))
+		}
+		return true
+	}
+	if len(h.lab[idx]) != 1 {
+		return false
+	}
+	copy(res, h.keyedRead(r, s, recv, key, h.lab[idx][0]))
+	return true
 }

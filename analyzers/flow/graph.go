@@ -46,7 +46,9 @@ const (
 	nSink                  // a sink call site
 	nExtra                 // an Intent/Bundle extra by key ("" when unknown)
 	nExc                   // thrown exceptions, as one cell
-	nObj                   // an object a wrapper writes into, or an array holding arrays (by method and pc)
+	nObj                   // an object a wrapper writes into, a container allocated here, or a keyed read's result (by method and pc)
+	nElem                  // a container's element at a constant key (i: the container's node, s: the key)
+	nAll                   // every keyed element of a container (i: the container's node)
 )
 
 type nodeKey struct {

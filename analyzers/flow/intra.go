@@ -587,8 +587,11 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpConstWide16 && op <= dex.OpConstWideHigh16:
 		r.setConst(s, ins.A, ins.Literal)
 		r.clear(s, ins.A+1)
-	case op == dex.OpConstClass, op == dex.OpConstMethodHandle, op == dex.OpConstMethodType, op == dex.OpNewArray, op == dex.OpInstanceOf, op == dex.OpArrayLength:
+	case op == dex.OpConstClass, op == dex.OpConstMethodHandle, op == dex.OpConstMethodType, op == dex.OpInstanceOf, op == dex.OpArrayLength:
 		r.clear(s, ins.A)
+	case op == dex.OpNewArray:
+		r.clear(s, ins.A)
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
 	case op == dex.OpCheckCast:
 		// The value is unchanged.
 	case op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
@@ -604,6 +607,10 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.assign(s, ins.A, ins.B, ins.C)
 	case op >= dex.OpIfEq && op <= dex.OpIfLez:
 		return r.cond(ins, s)
+	case op == dex.OpAgetObject:
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+	case op == dex.OpAputObject:
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
 	case op >= dex.OpAget && op <= dex.OpAgetShort:
 		r.assign(s, ins.A, ins.B)
 		if op == dex.OpAgetWide {

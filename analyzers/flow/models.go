@@ -17,6 +17,41 @@ const (
 	modelCopyInto            // String.getChars(b, e, dst, i): the receiver's data into dst
 )
 
+// containerClasses hold elements by index or key; a constant index or key
+// keeps elements apart (see keyedCall).
+var containerClasses = map[string]bool{
+	"Ljava/util/List;": true, "Ljava/util/ArrayList;": true, "Ljava/util/LinkedList;": true, "Ljava/util/Vector;": true,
+	"Ljava/util/Map;": true, "Ljava/util/HashMap;": true, "Ljava/util/LinkedHashMap;": true, "Ljava/util/TreeMap;": true,
+	"Ljava/util/Hashtable;": true, "Ljava/util/concurrent/ConcurrentHashMap;": true, "Ljava/util/AbstractMap;": true,
+	"Ljava/util/AbstractList;": true,
+}
+
+// containerType says whether a field or allocation of type t holds elements
+// the analysis can key: an object array or a container class.
+func containerType(t string) bool {
+	return strings.HasPrefix(t, "[L") || strings.HasPrefix(t, "[[") || containerClasses[t]
+}
+
+// keyedCall classifies container calls by key: List.get(i), Map.get(k)
+// read; List.set(i, v), Map.put(k, v) write. stringKey says the key is a
+// map key (folded by the constant pass), else an int index.
+func keyedCall(class, name, desc string) (read, write, stringKey bool) {
+	if !containerClasses[class] {
+		return false, false, false
+	}
+	switch {
+	case name == "get" && desc == "(I)Ljava/lang/Object;":
+		return true, false, false
+	case name == "set" && desc == "(ILjava/lang/Object;)Ljava/lang/Object;":
+		return false, true, false
+	case name == "get" && desc == "(Ljava/lang/Object;)Ljava/lang/Object;":
+		return true, false, true
+	case name == "put" && desc == "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;":
+		return false, true, true
+	}
+	return false, false, false
+}
+
 // writeThrough are wrappers whose constructor takes the object they write
 // into (a Formatter's Appendable, a Writer's stream): what is written to
 // the wrapper reaches that object.
