@@ -67,6 +67,8 @@ type callInfo struct {
 	offs    []int // parameter slot → offset in the invoke's registers
 	bounded bool  // Random.nextInt(int): the result is in [0, bound)
 	link    bool  // a write-through wrapper's constructor (see wraps)
+	// channel: the framework queue the call puts to or gets from
+	chanPut, chanGet string
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
 }
@@ -187,6 +189,7 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.chanPut, ci.chanGet = e.channel(ref)
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
@@ -363,6 +366,9 @@ func (h *mhooks) params(r *run) {
 	}
 	for i, p := range params {
 		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: int32(slot)})), wide(p))
+		if ch := h.e.channelCallback(h.m, i); ch != "" {
+			add(r.label(h.node(nodeKey{kind: nField, s: ch})), false)
+		}
 		if cb != nil && strings.HasPrefix(p, "L") {
 			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(-1 - i)})
 			if _, ok := h.e.g.src[n]; !ok {
@@ -391,6 +397,9 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		h.ci[idx] = ci
 		if ci.keyRead {
 			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+		}
+		if ci.chanGet != "" {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: ci.chanGet}))}
 		}
 		if ci.link {
 			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
@@ -636,6 +645,14 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	}
 	if ci.sink != nil && !empty(acc) {
 		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
+	}
+	if ci.chanPut != "" && !empty(argsOnly) {
+		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut}))
+	}
+	if ci.chanGet != "" && len(h.lab[idx]) == 1 {
+		l := h.lab[idx][0]
+		res[l/64] |= 1 << (l % 64)
+		return
 	}
 	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && len(ci.targets) == 0 {
 		if h.keyedInvoke(idx, ins, r, s, ci, slot) {
@@ -1077,4 +1094,40 @@ func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci
 	}
 	copy(res, h.keyedRead(r, s, recv, key, h.lab[idx][0]))
 	return true
+}
+
+// channel names the framework queue a call puts to or gets from (see
+// channelPuts), also when it is called through an app subclass.
+func (e *engine) channel(ref dex.MethodRef) (put, get string) {
+	look := func(cls string) bool {
+		k := cls + "->" + ref.Name
+		put, get = channelPuts[k], channelGets[k]
+		return put != "" || get != ""
+	}
+	if look(ref.Class) || e.p.classes[ref.Class] == nil {
+		return put, get
+	}
+	for _, a := range e.p.libraryAncestors(ref.Class) {
+		if look(a) {
+			break
+		}
+	}
+	return put, get
+}
+
+// channelCallback names the channel delivering to parameter i of an app
+// method that overrides a framework callback (handleMessage(Message)).
+func (e *engine) channelCallback(m *method, i int) string {
+	if i != 0 || m.static() {
+		return ""
+	}
+	d := m.ref.Descriptor
+	if j := strings.IndexByte(d, ')'); j >= 0 {
+		d = d[:j+1]
+	}
+	ch := channelCallbacks[m.ref.Name+d]
+	if ch == "" || len(e.p.libraryAncestors(m.cls.name)) == 0 {
+		return ""
+	}
+	return ch
 }

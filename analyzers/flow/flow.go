@@ -299,6 +299,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 			}
 		case nField:
 			hop = "field " + k.s
+			if !strings.Contains(k.s, "->") {
+				hop = k.s // a framework channel (a Handler's messages, ...)
+			}
 		case nExtra:
 			indirect = true
 			hop = "intent extra"

@@ -17,6 +17,33 @@ const (
 	modelCopyInto            // String.getChars(b, e, dst, i): the receiver's data into dst
 )
 
+// channels are framework queues that carry data between an app's own
+// components or threads: what one side puts, the other side gets (a
+// Handler's messages, an ordered broadcast's result). Keyed by the
+// framework class and method; the value names the channel's cell.
+var channelPuts = map[string]string{
+	"Landroid/os/Messenger;->send":                         "Handler message",
+	"Landroid/os/Handler;->sendMessage":                    "Handler message",
+	"Landroid/os/Handler;->sendMessageDelayed":             "Handler message",
+	"Landroid/os/Handler;->sendMessageAtTime":              "Handler message",
+	"Landroid/os/Handler;->sendMessageAtFrontOfQueue":      "Handler message",
+	"Landroid/os/Message;->sendToTarget":                   "Handler message",
+	"Landroid/content/BroadcastReceiver;->setResultData":   "ordered broadcast result",
+	"Landroid/content/BroadcastReceiver;->setResultExtras": "ordered broadcast result",
+	"Landroid/content/BroadcastReceiver;->setResult":       "ordered broadcast result",
+}
+
+var channelGets = map[string]string{
+	"Landroid/content/BroadcastReceiver;->getResultData":   "ordered broadcast result",
+	"Landroid/content/BroadcastReceiver;->getResultExtras": "ordered broadcast result",
+}
+
+// channelCallbacks are the app methods a channel delivers to, by name and
+// parameter type.
+var channelCallbacks = map[string]string{
+	"handleMessage(Landroid/os/Message;)": "Handler message",
+}
+
 // containerClasses hold elements by index or key; a constant index or key
 // keeps elements apart (see keyedCall).
 var containerClasses = map[string]bool{
