@@ -396,7 +396,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		}
 		h.ci[idx] = ci
 		if ci.keyRead {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
 		}
 		if ci.chanGet != "" {
 			h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: ci.chanGet}))}
@@ -473,7 +473,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			h.lab[idx] = []int{label(n), label(h.node(nodeKey{kind: nAll, i: n}))}
 		}
 	case op == dex.OpAgetObject:
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+		h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
 	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
 		s, err := h.dx.String(ins.Index)
 		if err != nil || !strings.HasPrefix(s, "content://") {
@@ -542,9 +542,19 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			if r.ok(ins.A) {
 				copy(r.taint(s, ins.A), t)
 			}
-			return
+		} else {
+			r.assign(s, ins.A, ins.B)
 		}
-		r.assign(s, ins.A, ins.B)
+		// The element may itself be an array or container: what is stored
+		// into it lands in the read's cell, which the outer array holds.
+		if len(h.lab[idx]) == 1 && r.ok(ins.A) && r.ok(ins.B) {
+			l := h.lab[idx][0]
+			if ins.A != ins.B {
+				r.set(s, int(ins.B), l)
+			}
+			r.set(s, int(ins.A), l)
+			s.org[ins.A] = r.labels[l] + 1
+		}
 	case op == dex.OpReturn || op == dex.OpReturnObject || op == dex.OpReturnWide:
 		if t := r.taint(s, ins.A); !empty(t) {
 			h.out(t, h.node(nodeKey{kind: nRet, m: h.m.id}))
@@ -1039,7 +1049,12 @@ func (h *mhooks) keyedWrite(r *run, s *state, node int32, key string, t []uint64
 		return
 	}
 	el := h.node(nodeKey{kind: nElem, i: node, s: key})
-	h.e.g.edge(el, h.node(nodeKey{kind: nAll, i: node}))
+	all := h.node(nodeKey{kind: nAll, i: node})
+	h.e.g.edge(el, all)
+	if h.e.g.keys[node].kind == nRead {
+		// An element read from an outer array: the outer array holds it.
+		h.e.g.edge(all, node)
+	}
 	h.out(t, el)
 }
 

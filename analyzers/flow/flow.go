@@ -289,7 +289,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		k := e.g.keys[n]
 		var hop string
 		switch k.kind {
-		case nSrc, nParam, nRet, nSink, nObj:
+		case nSrc, nParam, nRet, nSink, nObj, nRead:
 			if i == 0 {
 				hop = src.m.short()
 			} else if i == len(path)-1 {

@@ -49,6 +49,7 @@ const (
 	nObj                   // an object a wrapper writes into, a container allocated here, or a keyed read's result (by method and pc)
 	nElem                  // a container's element at a constant key (i: the container's node, s: the key)
 	nAll                   // every keyed element of a container (i: the container's node)
+	nRead                  // what an element read (aget-object, List.get, Map.get) gives, by method and pc
 )
 
 type nodeKey struct {
