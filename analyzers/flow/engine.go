@@ -527,7 +527,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			s.org[ins.A] = r.labels[ls[0]] + 1
 		}
 	case op == dex.OpAputObject:
-		if k, ok := r.konst(s, ins.C); ok && r.ok(ins.B) && s.org[ins.B] != 0 {
+		if k, ok := r.konst(s, ins.C); ok && h.keyable(r, s, ins.B) {
 			h.keyedWrite(r, s, s.org[ins.B]-1, strconv.FormatInt(k, 10), r.taint(s, ins.A))
 			return
 		}
@@ -536,7 +536,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			r.stored(s, ins.B, r.taint(s, ins.A))
 		}
 	case op == dex.OpAgetObject:
-		if k, ok := r.konst(s, ins.C); ok && r.ok(ins.B) && s.org[ins.B] != 0 && len(h.lab[idx]) == 1 {
+		if k, ok := r.konst(s, ins.C); ok && h.keyable(r, s, ins.B) && len(h.lab[idx]) == 1 {
 			t := h.keyedRead(r, s, ins.B, strconv.FormatInt(k, 10), h.lab[idx][0])
 			r.clear(s, ins.A)
 			if r.ok(ins.A) {
@@ -1040,6 +1040,30 @@ func (e *engine) retType(m *method) int32 {
 	return res
 }
 
+// keyable says whether the container in reg has a cell whose keyed
+// elements its register sees: the register carries the cell's "all
+// elements" label (or, for an element read from an outer array, the read's
+// own label, which the elements reach). Otherwise a keyed write would be
+// lost to whoever reads the container whole, so it is not kept apart.
+func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
+	if !r.ok(reg) || s.org[reg] == 0 || r.folded {
+		return false
+	}
+	node := s.org[reg] - 1
+	if h.e.g.keys[node].kind != nRead {
+		var ok bool
+		if node, ok = h.e.g.ids[nodeKey{kind: nAll, i: node}]; !ok {
+			return false
+		}
+	}
+	l, ok := r.byNode[node]
+	if !ok {
+		return false
+	}
+	t := r.taint(s, reg)
+	return t[l/64]&(1<<(l%64)) != 0
+}
+
 // keyedWrite stores t at a constant key of the container whose cell is
 // node: the element's own cell, which the container's "all elements" cell
 // also sees. The container's register is not tainted, so reads of other
@@ -1076,7 +1100,7 @@ func (h *mhooks) keyedRead(r *run, s *state, reg uint32, key string, readLabel i
 // container with a known cell; false when the key or the cell is unknown.
 func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, slot func(int) (uint32, bool)) bool {
 	recv, ok := slot(0)
-	if !ok || !r.ok(recv) || s.org[recv] == 0 {
+	if !ok || !h.keyable(r, s, recv) {
 		return false
 	}
 	var key string
