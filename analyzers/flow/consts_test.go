@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/romscan/romscan/internal/dex"
@@ -87,5 +88,35 @@ func TestStringFolds(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPostDominators(t *testing.T) {
+	// 0 branches to 1 and 2, which join at 3 (the exit); 4 loops on itself.
+	bl := []block{{succ: []int{1, 2}}, {succ: []int{3}}, {succ: []int{3}}, {}, {succ: []int{4}}}
+	pd := postDominators(bl)
+	set := func(b int) []int {
+		var out []int
+		for i := range bl {
+			if pd[b][i/64]&(1<<(i%64)) != 0 {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		block int
+		want  []int
+	}{
+		{0, []int{0, 3}},
+		{1, []int{1, 3}},
+		{2, []int{2, 3}},
+		{3, []int{3}},
+		{4, []int{0, 1, 2, 3, 4}}, // reaches no exit: everything, so it controls nothing
+	}
+	for _, tt := range tests {
+		if got := set(tt.block); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("post-dominators of block %d: %v, want %v", tt.block, got, tt.want)
+		}
 	}
 }

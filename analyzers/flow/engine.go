@@ -359,6 +359,12 @@ func (h *mhooks) params(r *run) {
 			r.paramLabel = append(r.paramLabel, l)
 		}
 	}
+	for i := range r.insns {
+		if op := r.insns[i].Op; op.IsSwitch() || (op >= dex.OpIfEq && op <= dex.OpIfLez) || len(r.code.Tries) > 0 {
+			r.implLabel = r.label(h.node(nodeKey{kind: nImpl, m: h.m.id}))
+			break
+		}
+	}
 	if !h.m.static() {
 		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: 0})), false)
 		reg++
@@ -783,6 +789,12 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			}
 		}
 	case modelNoPropagate:
+		// A comparison or a size of tainted data says something about it:
+		// only through the implicit cell.
+		if r.implLabel >= 0 && !empty(acc) && ci.ret != "" && ci.ret != "V" && !strings.HasPrefix(ci.ret, "L") && !strings.HasPrefix(ci.ret, "[") {
+			h.out(acc, r.labels[r.implLabel])
+			r.set(s, r.nregs, r.implLabel)
+		}
 	default:
 		copy(res, acc)
 	}

@@ -76,6 +76,7 @@ func (*Analyzer) Kinds() []walk.Kind {
 const (
 	RuleExfiltration   = "flow.exfiltration"
 	RuleLeak           = "flow.leak"
+	RuleImplicit       = "flow.implicit"
 	RuleBudget         = "flow.budget-exceeded"
 	RuleEndpointFolded = "endpoint.recovered"
 )
@@ -239,18 +240,22 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 		if !reach[src.m.id] {
 			continue
 		}
-		e.g.paths(s, e.b, func(k int32, path []int32) {
-			sk := e.g.sink[k]
-			if !reach[sk.m.id] || seen[flowKey{s, k}] {
-				return
-			}
-			seen[flowKey{s, k}] = true
-			if len(out) >= max {
-				dropped++
-				return
-			}
-			out = append(out, e.finding(t, src, sk, path))
-		})
+		// Explicit flows first, so a sink reached both ways is reported
+		// as the data flow it is; then what only branches reveal.
+		for _, explicitOnly := range []bool{true, false} {
+			e.g.paths(s, e.b, explicitOnly, func(k int32, path []int32) {
+				sk := e.g.sink[k]
+				if !reach[sk.m.id] || seen[flowKey{s, k}] {
+					return
+				}
+				seen[flowKey{s, k}] = true
+				if len(out) >= max {
+					dropped++
+					return
+				}
+				out = append(out, e.finding(t, src, sk, path))
+			})
+		}
 	}
 	if dropped > 0 && len(out) > 0 {
 		out[len(out)-1].Description += fmt.Sprintf(" (%d more flows of this app are not listed.)", dropped)
@@ -284,7 +289,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	}
 	conf := finding.MediumConfidence
 	var hops []string
-	indirect := false
+	indirect, implicit := false, false
 	for i, n := range path {
 		k := e.g.keys[n]
 		var hop string
@@ -311,6 +316,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		case nExc:
 			indirect = true
 			hop = "thrown exception"
+		case nImpl:
+			implicit = true
+			hop = "branch in " + e.p.methods[k.m].short()
 		}
 		if len(hops) == 0 || hops[len(hops)-1] != hop {
 			hops = append(hops, hop)
@@ -324,6 +332,13 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	}
 	if src.entry.Conf < conf {
 		conf = src.entry.Conf
+	}
+	if implicit {
+		// The data steers a branch that decides what reaches the sink.
+		rule, conf = RuleImplicit, finding.LowConfidence
+		if sev > finding.Low {
+			sev--
+		}
 	}
 	sinkName := sk.category
 	sinkID := "native code"
@@ -355,6 +370,11 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	title := fmt.Sprintf("%s data reaches %s", src.entry.Category, strings.ToLower(sinkName))
 	desc := fmt.Sprintf("A value from %s (%s, in %s) reaches %s (%s, in %s) through %s.",
 		src.entry.Title, src.api, src.m.short(), sinkName, sk.api, sk.m.short(), strings.Join(hops, " → "))
+	if implicit {
+		title = fmt.Sprintf("%s data steers what reaches %s", src.entry.Category, strings.ToLower(sinkName))
+		desc = fmt.Sprintf("A value from %s (%s, in %s) is compared or branched on, and what that decides reaches %s (%s, in %s) through %s (an implicit flow: no data flow was found).",
+			src.entry.Title, src.api, src.m.short(), sinkName, sk.api, sk.m.short(), strings.Join(hops, " → "))
+	}
 	if len(eps) > 0 {
 		desc += " The sink is given the endpoint " + strings.Join(eps, ", ") + "."
 	}

@@ -50,6 +50,7 @@ const (
 	nElem                  // a container's element at a constant key (i: the container's node, s: the key)
 	nAll                   // every keyed element of a container (i: the container's node)
 	nRead                  // what an element read (aget-object, List.get, Map.get) gives, by method and pc
+	nImpl                  // what a method's branches on tainted data reveal (implicit flow), by method
 )
 
 type nodeKey struct {
@@ -121,7 +122,7 @@ func (g *graph) edge(from, to int32) {
 
 // paths runs a breadth-first search from one source node and calls fn with
 // each sink node reached and the node path to it.
-func (g *graph) paths(from int32, b *budget, fn func(sink int32, path []int32)) {
+func (g *graph) paths(from int32, b *budget, explicitOnly bool, fn func(sink int32, path []int32)) {
 	parent := map[int32]int32{from: -1}
 	queue := []int32{from}
 	for len(queue) > 0 {
@@ -141,6 +142,9 @@ func (g *graph) paths(from int32, b *budget, fn func(sink int32, path []int32)) 
 			fn(n, path)
 		}
 		for _, s := range g.succ[n] {
+			if explicitOnly && g.keys[s].kind == nImpl {
+				continue
+			}
 			if _, seen := parent[s]; !seen {
 				parent[s] = n
 				queue = append(queue, s)

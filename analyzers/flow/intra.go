@@ -70,10 +70,16 @@ type run struct {
 	tmp        []uint64
 	// sink receives stores into objects loaded from graph nodes.
 	sink func(t []uint64, node int32)
+	// implLabel is the label of the method's implicit-flow cell (-1: not
+	// tracked): a branch on tainted data flows into it, and every register
+	// written where that branch decides whether code runs carries it.
+	implLabel int
+	ctrl      []bool     // blocks controlled by a tainted branch
+	pdom      [][]uint64 // post-dominators by block, computed on demand
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
-	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}}
+	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}, implLabel: -1}
 	r.nregs = int(code.Registers)
 	if r.nregs > maxRegs {
 		r.nregs = maxRegs
@@ -350,8 +356,27 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 				}
 			}
 			taken = r.exec(i, ins, cur)
+			if r.ctrl != nil && r.ctrl[j] && writesA(ins.Op) && r.ok(ins.A) {
+				r.set(cur, int(ins.A), r.implLabel)
+			}
+			if r.implLabel >= 0 && len(b.handlers) > 0 && throwsOnValue(ins) {
+				// An exception raised by a tainted size or index decides
+				// whether the handlers run.
+				if t := r.taint(cur, ins.C); ins.Op == dex.OpNewArray {
+					r.implicit(j, r.taint(cur, ins.B), bl, b.handlers, in, queued, &work)
+				} else {
+					r.implicit(j, t, bl, b.handlers, in, queued, &work)
+				}
+			}
 		}
 		last := &r.insns[b.end-1]
+		if r.implLabel >= 0 && taken == -2 && (last.Op.IsSwitch() || (last.Op >= dex.OpIfEq && last.Op <= dex.OpIfLez)) {
+			t := append([]uint64(nil), r.taint(cur, last.A)...)
+			if last.Op <= dex.OpIfLe {
+				or(t, r.taint(cur, last.B))
+			}
+			r.implicit(j, t, bl, nil, in, queued, &work)
+		}
 		if last.Op.IsSwitch() {
 			next := -1
 			if j+1 < len(bl) {
@@ -376,6 +401,123 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 		}
 	}
 	return true
+}
+
+// writesA says whether an instruction writes register vA.
+func writesA(op dex.Opcode) bool {
+	switch {
+	case op >= dex.OpMove && op <= dex.OpMoveException,
+		op >= dex.OpConst4 && op <= dex.OpConstClass,
+		op >= dex.OpInstanceOf && op <= dex.OpNewArray,
+		op >= dex.OpCmplFloat && op <= dex.OpCmpLong,
+		op >= dex.OpAget && op <= dex.OpAgetShort,
+		op >= dex.OpIget && op <= dex.OpIgetShort,
+		op >= dex.OpSget && op <= dex.OpSgetShort,
+		op >= dex.OpNegInt && op <= dex.OpUshrIntLit8:
+		return true
+	}
+	return false
+}
+
+// throwsOnValue says whether an instruction throws depending on a value
+// (an array size or index) rather than on the code alone.
+func throwsOnValue(ins *dex.Instruction) bool {
+	op := ins.Op
+	return op == dex.OpNewArray || (op >= dex.OpAget && op <= dex.OpAputShort)
+}
+
+// implicit handles a decision on tainted data t at the end of block j (or,
+// with handlers, an exception it may raise): t flows into the method's
+// implicit cell, and the blocks the decision controls (reached from its
+// successors before a block that post-dominates j) carry that cell in every
+// register they write.
+func (r *run) implicit(j int, t []uint64, bl []block, handlers []int, in []*state, queued []bool, work *[]int) {
+	if empty(t) || len(bl) > 2048 {
+		return
+	}
+	r.sink(t, r.labels[r.implLabel])
+	if r.pdom == nil {
+		r.pdom = postDominators(bl)
+		r.ctrl = make([]bool, len(bl))
+	}
+	succ := bl[j].succ
+	if handlers != nil {
+		succ = handlers
+	}
+	pd := r.pdom[j]
+	seen := map[int]bool{}
+	stack := append([]int(nil), succ...)
+	for len(stack) > 0 {
+		k := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if k < 0 || k >= len(bl) || seen[k] || pd[k/64]&(1<<(k%64)) != 0 {
+			continue
+		}
+		seen[k] = true
+		if !r.ctrl[k] {
+			r.ctrl[k] = true
+			if in[k] != nil && !queued[k] {
+				queued[k] = true
+				*work = append(*work, k)
+			}
+		}
+		stack = append(stack, bl[k].succ...)
+		stack = append(stack, bl[k].handlers...)
+	}
+}
+
+// postDominators returns, per block, the set of blocks on every path from
+// it to an exit (itself included). Blocks that reach no exit keep the full
+// set.
+func postDominators(bl []block) [][]uint64 {
+	n := len(bl)
+	w := (n + 63) / 64
+	pd := make([][]uint64, n)
+	for b := range pd {
+		pd[b] = make([]uint64, w)
+		if len(bl[b].succ)+len(bl[b].handlers) == 0 {
+			pd[b][b/64] |= 1 << (b % 64)
+			continue
+		}
+		for i := range pd[b] {
+			pd[b][i] = ^uint64(0)
+		}
+	}
+	tmp := make([]uint64, w)
+	for changed, pass := true, 0; changed && pass < 256; pass++ {
+		changed = false
+		for b := n - 1; b >= 0; b-- {
+			if len(bl[b].succ)+len(bl[b].handlers) == 0 {
+				continue
+			}
+			for i := range tmp {
+				tmp[i] = ^uint64(0)
+			}
+			for _, s := range bl[b].succ {
+				if s >= 0 && s < n {
+					for i := range tmp {
+						tmp[i] &= pd[s][i]
+					}
+				}
+			}
+			for _, s := range bl[b].handlers {
+				if s >= 0 && s < n {
+					for i := range tmp {
+						tmp[i] &= pd[s][i]
+					}
+				}
+			}
+			tmp[b/64] |= 1 << (b % 64)
+			for i := range tmp {
+				if tmp[i] != pd[b][i] {
+					copy(pd[b], tmp)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return pd
 }
 
 // insensitive iterates one merged state over all instructions until it
