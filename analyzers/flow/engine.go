@@ -359,11 +359,14 @@ func (h *mhooks) params(r *run) {
 			r.paramLabel = append(r.paramLabel, l)
 		}
 	}
-	for i := range r.insns {
-		if op := r.insns[i].Op; op.IsSwitch() || (op >= dex.OpIfEq && op <= dex.OpIfLez) || len(r.code.Tries) > 0 {
-			r.implLabel = r.label(h.node(nodeKey{kind: nImpl, m: h.m.id}))
-			break
-		}
+	// Implicit flows need a decision: a branch, a switch or a handler.
+	decides := len(r.code.Tries) > 0
+	for i := 0; i < len(r.insns) && !decides; i++ {
+		op := r.insns[i].Op
+		decides = op.IsSwitch() || (op >= dex.OpIfEq && op <= dex.OpIfLez)
+	}
+	if decides {
+		r.implLabel = r.label(h.node(nodeKey{kind: nImpl, m: h.m.id}))
 	}
 	if !h.m.static() {
 		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: 0})), false)
@@ -793,7 +796,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		// only through the implicit cell.
 		if r.implLabel >= 0 && !empty(acc) && ci.ret != "" && ci.ret != "V" && !strings.HasPrefix(ci.ret, "L") && !strings.HasPrefix(ci.ret, "[") {
 			h.out(acc, r.labels[r.implLabel])
-			r.set(s, r.nregs, r.implLabel)
+			res[r.implLabel/64] |= 1 << (r.implLabel % 64)
 		}
 	default:
 		copy(res, acc)
