@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/romscan/romscan/internal/dex"
 )
@@ -94,7 +95,7 @@ func TestStringFolds(t *testing.T) {
 func TestPostDominators(t *testing.T) {
 	// 0 branches to 1 and 2, which join at 3 (the exit); 4 loops on itself.
 	bl := []block{{succ: []int{1, 2}}, {succ: []int{3}}, {succ: []int{3}}, {}, {succ: []int{4}}}
-	pd := postDominators(bl)
+	pd := postDominators(bl, newBudget(1_000_000, time.Minute))
 	set := func(b int) []int {
 		var out []int
 		for i := range bl {

@@ -437,7 +437,10 @@ func (r *run) implicit(j int, t []uint64, bl []block, handlers []int, in []*stat
 	}
 	r.sink(t, r.labels[r.implLabel])
 	if r.pdom == nil {
-		r.pdom = postDominators(bl)
+		if r.pdom = postDominators(bl, r.b); r.pdom == nil {
+			r.implLabel = -1 // out of budget: no implicit flows in this method
+			return
+		}
 		r.ctrl = make([]bool, len(bl))
 	}
 	succ := bl[j].succ
@@ -468,8 +471,8 @@ func (r *run) implicit(j int, t []uint64, bl []block, handlers []int, in []*stat
 
 // postDominators returns, per block, the set of blocks on every path from
 // it to an exit (itself included). Blocks that reach no exit keep the full
-// set.
-func postDominators(bl []block) [][]uint64 {
+// set. nil when the budget runs out.
+func postDominators(bl []block, b *budget) [][]uint64 {
 	n := len(bl)
 	w := (n + 63) / 64
 	pd := make([][]uint64, n)
@@ -485,6 +488,9 @@ func postDominators(bl []block) [][]uint64 {
 	}
 	tmp := make([]uint64, w)
 	for changed, pass := true, 0; changed && pass < 256; pass++ {
+		if !b.spend(int64(n*w)/8+1, "implicit flows (post-dominators)") {
+			return nil
+		}
 		changed = false
 		for b := n - 1; b >= 0; b-- {
 			if len(bl[b].succ)+len(bl[b].handlers) == 0 {
