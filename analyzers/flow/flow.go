@@ -235,14 +235,15 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 	seen := map[flowKey]bool{}
 	var out []finding.Finding
 	dropped := 0
-	for _, s := range srcs {
-		src := e.g.src[s]
-		if !reach[src.m.id] {
-			continue
-		}
-		// Explicit flows first, so a sink reached both ways is reported
-		// as the data flow it is; then what only branches reveal.
-		for _, explicitOnly := range []bool{true, false} {
+	// Explicit flows of every source first, so a sink reached both ways is
+	// reported as the data flow it is and the cap keeps data flows; then
+	// what only branches reveal.
+	for _, explicitOnly := range []bool{true, false} {
+		for _, s := range srcs {
+			src := e.g.src[s]
+			if !reach[src.m.id] {
+				continue
+			}
 			e.g.paths(s, e.b, explicitOnly, func(k int32, path []int32) {
 				sk := e.g.sink[k]
 				if !reach[sk.m.id] || seen[flowKey{s, k}] {
