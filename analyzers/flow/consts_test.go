@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -119,5 +120,24 @@ func TestPostDominators(t *testing.T) {
 		if got := set(tt.block); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("post-dominators of block %d: %v, want %v", tt.block, got, tt.want)
 		}
+	}
+}
+
+// TestCPUBudget: a budget on the thread's CPU time stops a busy loop that
+// no step limit would stop.
+func TestCPUBudget(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b := newCPUBudget(1<<62, 20*time.Millisecond)
+	for i := 0; b.spend(1, "busy loop"); i++ {
+		if i > 1<<34 {
+			t.Fatal("budget never ran out")
+		}
+	}
+	if !b.exceeded || b.what != "busy loop" {
+		t.Errorf("exceeded %v, what %q", b.exceeded, b.what)
+	}
+	if _, ok := threadCPU(); ok && b.cpu() < 20*time.Millisecond {
+		t.Errorf("stopped after %s of CPU time, before its 20ms", b.cpu())
 	}
 }

@@ -6,16 +6,38 @@ import (
 	"github.com/romscan/romscan/signatures"
 )
 
-// budget bounds the work of one app: instruction visits and wall time.
+// budget bounds the work of one app: instruction visits and time. Time is
+// the CPU time of the analysing thread when the platform gives it (so a
+// loaded machine does not cut an analysis that a quiet one finishes: the
+// result stays the same), with wall time at four times the limit as a
+// backstop; else wall time.
 type budget struct {
 	steps, maxSteps int64
 	deadline        time.Time
+	cpu             func() time.Duration // thread CPU time used so far; nil: wall time only
+	cpuLimit        time.Duration
 	exceeded        bool
 	what            string // what was cut first
 }
 
 func newBudget(maxSteps int64, d time.Duration) *budget {
 	return &budget{maxSteps: maxSteps, deadline: time.Now().Add(d)}
+}
+
+// newCPUBudget is newBudget on the CPU time of the calling goroutine's
+// thread, which must stay locked to it (runtime.LockOSThread) while the
+// budget is in use; without a thread clock it is newBudget.
+func newCPUBudget(maxSteps int64, d time.Duration) *budget {
+	start, ok := threadCPU()
+	if !ok {
+		return newBudget(maxSteps, d)
+	}
+	b := &budget{maxSteps: maxSteps, deadline: time.Now().Add(4 * d), cpuLimit: d}
+	b.cpu = func() time.Duration {
+		now, _ := threadCPU()
+		return now - start
+	}
+	return b
 }
 
 // spend counts n steps and reports whether the budget still holds.
@@ -25,7 +47,7 @@ func (b *budget) spend(n int64, what string) bool {
 	}
 	before := b.steps
 	b.steps += n
-	if b.steps > b.maxSteps || (b.steps>>12 != before>>12 && time.Now().After(b.deadline)) {
+	if b.steps > b.maxSteps || (b.steps>>12 != before>>12 && b.late()) {
 		b.exceeded = true
 		b.what = what
 		return false
@@ -34,6 +56,14 @@ func (b *budget) spend(n int64, what string) bool {
 }
 
 func (b *budget) over() bool { return b.exceeded }
+
+// late says whether the time limit has passed.
+func (b *budget) late() bool {
+	if time.Now().After(b.deadline) {
+		return true
+	}
+	return b.cpu != nil && b.cpu() > b.cpuLimit
+}
 
 // nodeKind says what a value-flow node stands for.
 type nodeKind uint8
