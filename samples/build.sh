@@ -128,6 +128,7 @@ APKS=(
 	"benign           apps/benign          -                  release"
 	"benign-v2        apps/benign          variants/notes-v2  release"
 	"flowcases        apps/flowcases       -                  release"
+	"reflectcases     apps/reflectcases    -                  release"
 	"nativeurl        apps/nativeurl       -                  release"
 	"tracker          apps/tracker         -                  release"
 	"platformapp      apps/platformapp     -                  platform"

@@ -50,7 +50,7 @@ var watchedEntries = map[string]bool{"classes2.dex": true, "lib/x86_64/libbeacon
 
 func TestBuildAPKs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipping in -short mode: builds ten APKs with apktool and apksigner (about 10-40 s)")
+		t.Skip("skipping in -short mode: builds eleven APKs with apktool and apksigner (about 10-40 s)")
 	}
 	for _, tl := range tools {
 		if _, err := exec.LookPath(tl.cmd); err != nil {
@@ -109,6 +109,11 @@ func TestBuildAPKs(t *testing.T) {
 			Permissions: []string{"android.permission.INTERNET", "android.permission.READ_PHONE_STATE"},
 			Signer:      release, Schemes: v123,
 			Entries: []string{"classes2.dex"},
+		}},
+		{"reflectcases", apkInfo{
+			Package: "com.example.reflectcases", VersionCode: "1",
+			Permissions: []string{"android.permission.INTERNET", "android.permission.READ_PHONE_STATE"},
+			Signer:      release, Schemes: v123,
 		}},
 		{"nativeurl", apkInfo{
 			Package: "com.example.nativeurl", VersionCode: "1",

@@ -32,6 +32,11 @@ const (
 	cSB   // a StringBuilder with known contents
 	cObj  // an object made for an endpoint
 	cObjs // an Object[] of known strings (String.format arguments)
+	// Reflection: a Class (s: its descriptor), an object of a known class
+	// (s), and a Method or Constructor (s: class, name, nargs).
+	cClass
+	cInst
+	cMeth
 )
 
 type carr struct {
@@ -53,6 +58,17 @@ type cval struct {
 	hasXor bool
 	key    *carr
 	objs   []string
+	// cMeth: the method's name and parameter count (-1 unknown).
+	name  string
+	nargs int
+}
+
+// reflCall is a reflective call whose target the constant pass resolved
+// to a class and a method name: Method.invoke, Constructor.newInstance or
+// Class.newInstance (name "<init>").
+type reflCall struct {
+	class, name string
+	nargs       int // parameter count, -1 when unknown
 }
 
 // recovered is an endpoint folded from code.
@@ -67,13 +83,26 @@ type constInfo struct {
 	keys      map[int]string   // instruction index → first String argument, when constant
 	endpoints map[int][]string // instruction index → endpoints of an invoke's receiver and arguments
 	found     []recovered
+	// reflect holds the reflective calls resolved to a class and a name,
+	// by instruction index.
+	reflect map[int]reflCall
 }
 
 // constPass folds the constants of one method.
-func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dx *dex.File) *constInfo {
+func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dx *dex.File, m *method) *constInfo {
 	ci := &constInfo{keys: map[int]string{}, endpoints: map[int][]string{}}
 	regs := make([]cval, nregs+1)
 	res := nregs
+	if m != nil && !m.static() && code.Ins > 0 {
+		// "this" is an object of the method's class (or a subclass).
+		if this := int(code.Registers) - int(code.Ins); this >= 0 && this < nregs {
+			regs[this] = cval{kind: cInst, s: m.cls.name}
+		}
+	}
+	// Reflective values stored in fields of this method's objects, in code
+	// order (the class or Method a field holds is usually set just before
+	// it is used).
+	var local map[string]cval
 	get := func(r uint32) cval {
 		if int(r) < nregs {
 			return regs[r]
@@ -111,6 +140,12 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			put(ins.A, cval{kind: cStr, s: s})
 		case op == dex.OpNewArray:
 			put(ins.A, cval{})
+		case op == dex.OpConstClass:
+			if t, err := dx.Type(ins.Index); err == nil {
+				put(ins.A, cval{kind: cClass, s: t})
+			} else {
+				put(ins.A, cval{})
+			}
 		case op == dex.OpFillArrayData:
 			width, data, err := code.FillArrayData(ins.Target)
 			if err != nil || (width != 1 && width != 2) || len(data) > maxConstLen*2 {
@@ -167,18 +202,46 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			put(ins.A, v)
 		case op == dex.OpSgetObject || op == dex.OpIgetObject:
 			ref, err := dx.Field(ins.Index)
-			if s, ok := e.fieldStr[e.p.resolveField(ref)]; err == nil && ok {
+			if err != nil {
+				put(ins.A, cval{})
+				break
+			}
+			k := e.p.resolveField(ref)
+			if v, ok := local[k]; ok {
+				put(ins.A, v)
+			} else if s, ok := e.fieldStr[k]; ok {
 				put(ins.A, cval{kind: cStr, s: s})
+			} else if v, ok := e.fieldRefl[k]; ok {
+				put(ins.A, v)
 			} else {
 				put(ins.A, cval{})
 			}
 		case op == dex.OpSputObject || op == dex.OpIputObject:
-			if v := get(ins.A); v.kind == cStr {
-				if ref, err := dx.Field(ins.Index); err == nil {
-					k := e.p.resolveField(ref)
-					if _, dup := e.fieldStr[k]; !dup && len(e.fieldStr) < 1<<16 {
-						e.fieldStr[k] = v.s
-					}
+			ref, err := dx.Field(ins.Index)
+			if err != nil {
+				break
+			}
+			k := e.p.resolveField(ref)
+			v := get(ins.A)
+			switch v.kind {
+			case cStr, cClass, cInst, cMeth:
+				if local == nil {
+					local = map[string]cval{}
+				}
+				if len(local) < 1024 {
+					local[k] = v
+				}
+			default:
+				delete(local, k)
+			}
+			switch v.kind {
+			case cStr:
+				if _, dup := e.fieldStr[k]; !dup && len(e.fieldStr) < 1<<16 {
+					e.fieldStr[k] = v.s
+				}
+			case cClass, cMeth:
+				if _, dup := e.fieldRefl[k]; !dup && len(e.fieldRefl) < 1<<16 {
+					e.fieldRefl[k] = v
 				}
 			}
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
@@ -227,6 +290,16 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			if len(eps) > 0 {
 				ci.endpoints[idx] = eps
 			}
+			if rc, v, ok := reflection(ref, static, args); ok {
+				if rc.class != "" {
+					if ci.reflect == nil {
+						ci.reflect = map[int]reflCall{}
+					}
+					ci.reflect[idx] = rc
+				}
+				regs[res] = v
+				break
+			}
 			out, recv, ok := foldCall(ref, static, args, argTypes)
 			if ok {
 				if recv != nil && !static && len(ins.Args) > 0 {
@@ -261,7 +334,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			regs[res] = cval{}
 			if ep != "" {
 				regs[res] = cval{kind: cObj, ep: ep}
-				if !static && len(ins.Args) > 0 && args[0].ep == "" && args[0].kind == cNone {
+				if !static && len(ins.Args) > 0 && args[0].ep == "" && (args[0].kind == cNone || args[0].kind == cInst) {
 					put(ins.Args[0], cval{kind: cObj, ep: ep})
 				}
 			}
@@ -273,7 +346,11 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			regs[res] = cval{kind: cObjs, objs: objs}
 		case op == dex.OpNewInstance, op == dex.OpCheckCast, op.IsBranch(), op.IsReturn(), op == dex.OpNop, op == dex.OpGoto, op == dex.OpGoto16, op == dex.OpGoto32, op == dex.OpThrow, op == dex.OpMonitorEnter, op == dex.OpMonitorExit:
 			if op == dex.OpNewInstance {
-				put(ins.A, cval{})
+				v := cval{}
+				if t, err := dx.Type(ins.Index); err == nil {
+					v = cval{kind: cInst, s: t}
+				}
+				put(ins.A, v)
 			}
 		default:
 			// Anything else writes vA (when it writes at all) with an
@@ -283,8 +360,9 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 		}
 		if op == dex.OpNewArray {
-			if n := get(ins.B); n.kind == cInt && n.i > 0 && n.i <= 64 {
-				// A small Object[] may be String.format's arguments.
+			if n := get(ins.B); n.kind == cInt && n.i >= 0 && n.i <= 64 {
+				// A small Object[] may be String.format's arguments, a
+				// Class[] the parameter types of a reflective lookup.
 				put(ins.A, cval{kind: cObjs, objs: make([]string, n.i)})
 			}
 		}
@@ -301,6 +379,78 @@ func (v cval) text() string {
 		return strconv.FormatInt(v.i, 10)
 	}
 	return "{?}"
+}
+
+// reflection folds Class.forName, getClass, getMethod and friends, and
+// resolves Method.invoke, Constructor.newInstance and Class.newInstance on
+// folded values to the class and method they run. ok is false for calls
+// that are not reflection; rc.class is "" when the call runs nothing known.
+func reflection(ref dex.MethodRef, static bool, args []cval) (rc reflCall, out cval, ok bool) {
+	arg := func(i int) cval {
+		if i < len(args) {
+			return args[i]
+		}
+		return cval{}
+	}
+	c, n := ref.Class, ref.Name
+	switch {
+	case c == "Ljava/lang/Class;" && n == "forName" && static,
+		c == "Ljava/lang/ClassLoader;" && n == "loadClass" && !static:
+		a := arg(0)
+		if !static {
+			a = arg(1)
+		}
+		if a.kind == cStr && a.s != "" && !strings.ContainsAny(a.s, "{}/;[") && len(a.s) < 512 {
+			return rc, cval{kind: cClass, s: "L" + strings.ReplaceAll(a.s, ".", "/") + ";"}, true
+		}
+		return rc, cval{}, true
+	case n == "getClass" && ref.Descriptor == "()Ljava/lang/Class;" && !static:
+		if a := arg(0); a.kind == cInst {
+			return rc, cval{kind: cClass, s: a.s}, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/Class;" && (n == "getMethod" || n == "getDeclaredMethod"):
+		cls, name, types := arg(0), arg(1), arg(2)
+		if cls.kind == cClass && name.kind == cStr {
+			v := cval{kind: cMeth, s: cls.s, name: name.s, nargs: -1}
+			if types.kind == cObjs {
+				v.nargs = len(types.objs)
+			}
+			return rc, v, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/Class;" && (n == "getConstructor" || n == "getDeclaredConstructor"):
+		cls, types := arg(0), arg(1)
+		if cls.kind == cClass {
+			v := cval{kind: cMeth, s: cls.s, name: "<init>", nargs: -1}
+			if types.kind == cObjs {
+				v.nargs = len(types.objs)
+			}
+			return rc, v, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/Class;" && n == "newInstance":
+		if cls := arg(0); cls.kind == cClass {
+			return reflCall{class: cls.s, name: "<init>", nargs: 0}, cval{kind: cInst, s: cls.s}, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/reflect/Constructor;" && n == "newInstance":
+		if m := arg(0); m.kind == cMeth {
+			return reflCall{class: m.s, name: m.name, nargs: m.nargs}, cval{kind: cInst, s: m.s}, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/reflect/Method;" && n == "getName":
+		if m := arg(0); m.kind == cMeth {
+			return rc, cval{kind: cStr, s: m.name}, true
+		}
+		return rc, cval{}, true
+	case c == "Ljava/lang/reflect/Method;" && n == "invoke":
+		if m := arg(0); m.kind == cMeth {
+			return reflCall{class: m.s, name: m.name, nargs: m.nargs}, cval{}, true
+		}
+		return rc, cval{}, true
+	}
+	return rc, cval{}, false
 }
 
 func xorArray(a *carr, v cval) {
@@ -433,6 +583,33 @@ func foldCall(ref dex.MethodRef, static bool, args []cval, types []string) (out 
 			return self, nil, true
 		}
 		return cval{}, nil, true
+	case c == "Ljava/lang/String;" && n == "substring" && self.kind == cStr:
+		b, okb := nth(0), true
+		end := cval{kind: cInt, i: -1}
+		if len(args) > 1 {
+			end = nth(1)
+		}
+		okb = b.kind == cInt && end.kind == cInt
+		u := utf16.Encode([]rune(self.s))
+		if end.i == -1 && len(args) == 1 {
+			end.i = int64(len(u))
+		}
+		if !okb || b.i < 0 || end.i < b.i || end.i > int64(len(u)) {
+			return cval{}, nil, true
+		}
+		return cval{kind: cStr, s: string(utf16.Decode(u[b.i:end.i])), how: "substring of a constant"}, nil, true
+	case c == "Ljava/lang/String;" && (n == "toLowerCase" || n == "toUpperCase") && self.kind == cStr:
+		if n == "toLowerCase" {
+			return cval{kind: cStr, s: strings.ToLower(self.s), how: self.how}, nil, true
+		}
+		return cval{kind: cStr, s: strings.ToUpper(self.s), how: self.how}, nil, true
+	case c == "Ljava/lang/String;" && n == "replace" && self.kind == cStr:
+		o, ok1 := strArg(0)
+		w, ok2 := strArg(1)
+		if !ok1 || !ok2 || o == "" {
+			return cval{}, nil, true
+		}
+		return cval{kind: cStr, s: clip(strings.ReplaceAll(self.s, o, w)), how: "String.replace"}, nil, true
 	case c == "Ljava/lang/String;" && n == "format":
 		f, a := nth(0), nth(1)
 		if f.kind == cStr && a.kind == cObjs && len(types) == 2 {

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/romscan/romscan/analyzers/endpoints"
@@ -26,16 +27,21 @@ type engine struct {
 	names     []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
-	found    []foundEndpoint
-	folded   int // methods whose inputs were folded
-	insens   int // methods analysed flow-insensitively
-	trunc    int // methods with undecodable code
-	methods  int // methods analysed
+	// fieldRefl holds the classes and Methods stored in fields, for
+	// reflective calls made elsewhere.
+	fieldRefl map[string]cval
+	found     []foundEndpoint
+	folded    int // methods whose inputs were folded
+	insens    int // methods analysed flow-insensitively
+	trunc     int // methods with undecodable code
+	methods   int // methods analysed
 	// callers lists, per method, the methods calling it (for reachability).
 	callers map[int32][]int32
 	// manifest says whether the app's manifest is known.
-	manifest  bool
-	constRets map[int32]struct {
+	manifest    bool
+	reflTargets map[reflCall]*reflTarget
+	retTypes    map[int32]int32
+	constRets   map[int32]struct {
 		v  int64
 		ok bool
 	}
@@ -59,17 +65,24 @@ type callInfo struct {
 	mutates bool
 	static  bool
 	offs    []int // parameter slot → offset in the invoke's registers
+	bounded bool  // Random.nextInt(int): the result is in [0, bound)
+	link    bool  // a write-through wrapper's constructor (see wraps)
+	// channel: the framework queue the call puts to or gets from
+	chanPut, chanGet string
+	// keyed container access (see keyedCall)
+	keyRead, keyWrite, stringKey bool
 }
 
 type fieldInfo struct {
-	key    string
-	source *signatures.APIEntry
-	lib    bool // a framework field
+	key       string
+	source    *signatures.APIEntry
+	lib       bool // a framework field
+	container bool // an object array or a container: elements keyed
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
 			v  int64
 			ok bool
 		}{}}
@@ -175,6 +188,10 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
+	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.chanPut, ci.chanGet = e.channel(ref)
+	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
+	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
 		for _, c := range append([]*class{e.p.classes[ref.Class]}, e.p.subtypesOf(ref.Class)...) {
 			if c == nil {
@@ -205,7 +222,7 @@ func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
 		m[idx] = nil
 		return nil
 	}
-	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil}
+	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
@@ -284,7 +301,7 @@ func (e *engine) method(m *method) {
 	if !r.decode() {
 		return
 	}
-	h.consts = e.constPass(r.insns, code, r.nregs, h.dx)
+	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
 			e.found = append(e.found, foundEndpoint{f, m})
@@ -313,6 +330,7 @@ type mhooks struct {
 	ci     map[int]*callInfo
 	lab    map[int][]int // instruction index → labels it introduces
 	consts *constInfo
+	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
 }
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
@@ -341,6 +359,15 @@ func (h *mhooks) params(r *run) {
 			r.paramLabel = append(r.paramLabel, l)
 		}
 	}
+	// Implicit flows need a decision: a branch, a switch or a handler.
+	decides := len(r.code.Tries) > 0
+	for i := 0; i < len(r.insns) && !decides; i++ {
+		op := r.insns[i].Op
+		decides = op.IsSwitch() || (op >= dex.OpIfEq && op <= dex.OpIfLez)
+	}
+	if decides {
+		r.implLabel = r.label(h.node(nodeKey{kind: nImpl, m: h.m.id}))
+	}
 	if !h.m.static() {
 		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: 0})), false)
 		reg++
@@ -348,6 +375,9 @@ func (h *mhooks) params(r *run) {
 	}
 	for i, p := range params {
 		add(r.label(h.node(nodeKey{kind: nParam, m: h.m.id, i: int32(slot)})), wide(p))
+		if ch := h.e.channelCallback(h.m, i); ch != "" {
+			add(r.label(h.node(nodeKey{kind: nField, s: ch})), false)
+		}
 		if cb != nil && strings.HasPrefix(p, "L") {
 			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(-1 - i)})
 			if _, ok := h.e.g.src[n]; !ok {
@@ -374,6 +404,38 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			return
 		}
 		h.ci[idx] = ci
+		if ci.keyRead {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
+		}
+		if ci.chanGet != "" {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: ci.chanGet}))}
+		}
+		if ci.link {
+			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+			return
+		}
+		if rc, ok := h.consts.reflect[idx]; ok {
+			if rt := e.reflectTarget(rc); rt != nil {
+				if h.refl == nil {
+					h.refl = map[int]*reflTarget{}
+				}
+				h.refl[idx] = rt
+				if rt.source != nil {
+					n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
+					if _, ok := e.g.src[n]; !ok {
+						e.g.src[n] = &srcSite{entry: rt.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: rt.api, param: -1}
+					}
+					h.lab[idx] = []int{label(n)}
+				}
+				for _, t := range rt.targets {
+					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
+					if ls := e.callers[t.id]; len(ls) < 64 {
+						e.callers[t.id] = append(ls, h.m.id)
+					}
+				}
+				return
+			}
+		}
 		switch {
 		case ci.source != nil:
 			n := h.node(nodeKey{kind: nSrc, m: h.m.id, i: int32(ins.PC)})
@@ -409,7 +471,18 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			h.lab[idx] = []int{label(n)}
 			return
 		}
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: fi.key}))}
+		n := h.node(nodeKey{kind: nField, s: fi.key})
+		h.lab[idx] = []int{label(n)}
+		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
+			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
+		}
+	case op == dex.OpNewInstance || op == dex.OpNewArray:
+		if t, err := h.dx.Type(ins.Index); err == nil && containerType(t) {
+			n := h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})
+			h.lab[idx] = []int{label(n), label(h.node(nodeKey{kind: nAll, i: n}))}
+		}
+	case op == dex.OpAgetObject:
+		h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
 	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
 		s, err := h.dx.String(ins.Index)
 		if err != nil || !strings.HasPrefix(s, "content://") {
@@ -451,9 +524,45 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 	case op == dex.OpMoveException:
 		r.clear(s, ins.A)
 		setLabels(ins.A)
-	case op == dex.OpNewInstance:
-		if t, err := h.dx.Type(ins.Index); err == nil && h.e.p.classes[t] != nil && r.ok(ins.A) {
-			s.ty[ins.A] = h.e.typeID(t)
+	case op == dex.OpNewInstance || op == dex.OpNewArray:
+		if op == dex.OpNewInstance {
+			if t, err := h.dx.Type(ins.Index); err == nil && h.e.p.classes[t] != nil && r.ok(ins.A) {
+				s.ty[ins.A] = h.e.typeID(t)
+			}
+		}
+		if ls := h.lab[idx]; len(ls) == 2 && r.ok(ins.A) {
+			// A container made here: its own cell, and its keyed elements.
+			setLabels(ins.A)
+			s.org[ins.A] = r.labels[ls[0]] + 1
+		}
+	case op == dex.OpAputObject:
+		if k, ok := r.konst(s, ins.C); ok && h.keyable(r, s, ins.B) {
+			h.keyedWrite(r, s, s.org[ins.B]-1, strconv.FormatInt(k, 10), r.taint(s, ins.A))
+			return
+		}
+		if r.ok(ins.B) {
+			or(r.taint(s, ins.B), r.taint(s, ins.A))
+			r.stored(s, ins.B, r.taint(s, ins.A))
+		}
+	case op == dex.OpAgetObject:
+		if k, ok := r.konst(s, ins.C); ok && h.keyable(r, s, ins.B) && len(h.lab[idx]) == 1 {
+			t := h.keyedRead(r, s, ins.B, strconv.FormatInt(k, 10), h.lab[idx][0])
+			r.clear(s, ins.A)
+			if r.ok(ins.A) {
+				copy(r.taint(s, ins.A), t)
+			}
+		} else {
+			r.assign(s, ins.A, ins.B)
+		}
+		// The element may itself be an array or container: what is stored
+		// into it lands in the read's cell, which the outer array holds.
+		if len(h.lab[idx]) == 1 && r.ok(ins.A) && r.ok(ins.B) {
+			l := h.lab[idx][0]
+			if ins.A != ins.B {
+				r.set(s, int(ins.B), l)
+			}
+			r.set(s, int(ins.A), l)
+			s.org[ins.A] = r.labels[l] + 1
 		}
 	case op == dex.OpReturn || op == dex.OpReturnObject || op == dex.OpReturnWide:
 		if t := r.taint(s, ins.A); !empty(t) {
@@ -518,6 +627,10 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	s.ty[r.nregs] = 0
 	s.kk[r.nregs] = false
 	ci := h.ci[idx]
+	if rt := h.refl[idx]; rt != nil && ci != nil {
+		h.reflectInvoke(idx, ins, r, s, ci, rt)
+		return
+	}
 	if ci == nil {
 		// invoke-custom (lambdas): the result may carry any argument.
 		for _, a := range ins.Args {
@@ -531,6 +644,14 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return ins.Args[ci.offs[i]], true
 	}
+	if ci.bounded {
+		// Random.nextInt(n) is in [0, n): branches on it may be decided.
+		if reg, ok := slot(1); ok {
+			if n, ok := r.konst(s, reg); ok && n > 0 {
+				s.setRange(uint32(r.nregs), 0, n-1)
+			}
+		}
+	}
 	acc := make([]uint64, r.w)
 	argsOnly := make([]uint64, r.w)
 	for i := range ci.offs {
@@ -543,6 +664,19 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	}
 	if ci.sink != nil && !empty(acc) {
 		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
+	}
+	if ci.chanPut != "" && !empty(argsOnly) {
+		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut}))
+	}
+	if ci.chanGet != "" && len(h.lab[idx]) == 1 {
+		l := h.lab[idx][0]
+		res[l/64] |= 1 << (l % 64)
+		return
+	}
+	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && len(ci.targets) == 0 {
+		if h.keyedInvoke(idx, ins, r, s, ci, slot) {
+			return
+		}
 	}
 	if ci.source != nil {
 		for _, l := range h.lab[idx] {
@@ -580,10 +714,32 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		if len(targets) == 1 {
 			if v, ok := h.e.constRet(targets[0]); ok {
-				s.k[r.nregs], s.kk[r.nregs] = v, true
+				s.setK(uint32(r.nregs), v)
 			}
 		}
+		// A factory returning a new object of one class: later calls on
+		// the result dispatch to that class only.
+		rt := int32(0)
+		for i, t := range targets {
+			x := h.e.retType(t)
+			if x == 0 || (i > 0 && x != rt) {
+				rt = 0
+				break
+			}
+			rt = x
+		}
+		s.ty[r.nregs] = rt
 		return
+	}
+	if ci.link {
+		// The wrapper's writes go to a cell the wrapped object reads from.
+		recv, ok1 := slot(0)
+		inner, ok2 := slot(1)
+		if ok1 && ok2 && r.ok(recv) && r.ok(inner) && len(h.lab[idx]) == 1 {
+			l := h.lab[idx][0]
+			r.set(s, int(inner), l)
+			s.org[recv] = r.labels[l] + 1
+		}
 	}
 	if ci.native != nil && !empty(argsOnly) {
 		h.out(argsOnly, h.sinkNode(ins, nil, "native", ci.ref.String()))
@@ -608,6 +764,15 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			or(res, r.taint(s, reg))
 		}
 		return
+	case modelCopyInto:
+		recv, ok1 := slot(0)
+		dst, ok2 := slot(3)
+		if ok1 && ok2 && r.ok(dst) {
+			t := r.taint(s, recv)
+			or(r.taint(s, dst), t)
+			r.stored(s, dst, t)
+		}
+		return
 	case modelArrayCopy:
 		src, ok1 := slot(0)
 		dst, ok2 := slot(2)
@@ -627,6 +792,12 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			}
 		}
 	case modelNoPropagate:
+		// A comparison or a size of tainted data says something about it:
+		// only through the implicit cell.
+		if r.implLabel >= 0 && !empty(acc) && ci.ret != "" && ci.ret != "V" && !strings.HasPrefix(ci.ret, "L") && !strings.HasPrefix(ci.ret, "[") {
+			h.out(acc, r.labels[r.implLabel])
+			res[r.implLabel/64] |= 1 << (r.implLabel % 64)
+		}
 	default:
 		copy(res, acc)
 	}
@@ -676,6 +847,25 @@ func (e *engine) constRet(m *method) (int64, bool) {
 		switch {
 		case ins.Op >= dex.OpConst4 && ins.Op <= dex.OpConstHigh16:
 			regs[ins.A] = ins.Literal
+		case ins.Op >= dex.OpAddIntLit16 && ins.Op <= dex.OpUshrIntLit8:
+			a, ok := regs[ins.B]
+			v, ok2 := litArith(ins.Op, a, ins.Literal)
+			if !ok || !ok2 {
+				return 0, false
+			}
+			regs[ins.A] = v
+		case ins.Op >= dex.OpAddInt && ins.Op <= dex.OpUshrInt, ins.Op >= dex.OpAddInt2addr && ins.Op <= dex.OpUshrInt2addr:
+			b, c, d := ins.B, ins.C, ins.Op-dex.OpAddInt
+			if ins.Op >= dex.OpAddInt2addr {
+				b, c, d = ins.A, ins.B, ins.Op-dex.OpAddInt2addr
+			}
+			x, ok1 := regs[b]
+			y, ok2 := regs[c]
+			v, ok3 := arith(d, x, y)
+			if !ok1 || !ok2 || !ok3 {
+				return 0, false
+			}
+			regs[ins.A] = v
 		case ins.Op == dex.OpReturn:
 			v, ok := regs[ins.A]
 			if !ok || (res.ok && res.v != v) {
@@ -691,4 +881,307 @@ func (e *engine) constRet(m *method) (int64, bool) {
 		pc += w
 	}
 	return res.v, res.ok
+}
+
+// reflTarget is what a reflective call resolved by the constant pass runs:
+// app methods (call edges), or a catalogued framework source or sink.
+type reflTarget struct {
+	targets      []*method
+	source, sink *signatures.APIEntry
+	api          string
+	instance     int32 // Class/Constructor.newInstance: the app class created (type id), else 0
+}
+
+// reflectTarget resolves a reflective call: the app methods of that name
+// (and parameter count, when known) on the class, its app superclasses and
+// subclasses, else the catalogue entry of the framework method. nil when
+// nothing is known of it.
+func (e *engine) reflectTarget(rc reflCall) *reflTarget {
+	if rt, ok := e.reflTargets[rc]; ok {
+		return rt
+	}
+	rt := &reflTarget{api: rc.class + "->" + rc.name + " (called through reflection)"}
+	if e.p.classes[rc.class] != nil {
+		seen := map[int32]bool{}
+		add := func(c *class) {
+			for _, m := range c.methods {
+				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
+					continue
+				}
+				if ps, _ := splitDesc(m.ref.Descriptor); rc.nargs >= 0 && len(ps) != rc.nargs {
+					continue
+				}
+				seen[m.id] = true
+				rt.targets = append(rt.targets, m)
+			}
+		}
+		for cls, i := rc.class, 0; i < 64 && e.p.classes[cls] != nil; i++ {
+			add(e.p.classes[cls])
+			if rc.name == "<init>" {
+				break
+			}
+			cls = e.p.classes[cls].super
+		}
+		if rc.name != "<init>" {
+			for _, c := range e.p.subtypesOf(rc.class) {
+				add(c)
+			}
+		} else {
+			rt.instance = e.typeID(rc.class)
+		}
+	}
+	if len(rt.targets) == 0 && rc.name != "<init>" {
+		if x := e.catalogue(rc.class, rc.name); x != nil {
+			switch {
+			case x.IsSource():
+				rt.source = x
+			case !x.IsMarker():
+				rt.sink = x
+			}
+		}
+	}
+	if len(rt.targets) == 0 && rt.source == nil && rt.sink == nil && rt.instance == 0 {
+		rt = nil
+	}
+	if len(e.reflTargets) < 4096 {
+		e.reflTargets[rc] = rt
+	}
+	return rt
+}
+
+// reflectInvoke runs a resolved reflective call: Method.invoke(obj, args)
+// passes obj as the receiver and the argument array to every parameter;
+// Constructor.newInstance(args) does the same for a new object.
+func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
+	res := r.result(s)
+	slot := func(i int) []uint64 {
+		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+			return nil
+		}
+		return r.taint(s, ins.Args[ci.offs[i]])
+	}
+	var recv, arr []uint64
+	switch ci.ref.Name {
+	case "invoke":
+		recv, arr = slot(1), slot(2)
+	case "newInstance":
+		arr = slot(1)
+	}
+	if rt.sink != nil {
+		acc := make([]uint64, r.w)
+		if recv != nil {
+			or(acc, recv)
+		}
+		if arr != nil {
+			or(acc, arr)
+		}
+		if !empty(acc) {
+			h.out(acc, h.sinkNode(ins, rt.sink, rt.sink.Category, rt.api))
+		}
+	}
+	for _, l := range h.lab[idx] {
+		res[l/64] |= 1 << (l % 64)
+	}
+	for _, t := range rt.targets {
+		ps, _ := splitDesc(t.ref.Descriptor)
+		first := int32(0)
+		if !t.static() {
+			first = 1
+			if !empty(recv) {
+				h.out(recv, h.node(nodeKey{kind: nParam, m: t.id, i: 0}))
+			}
+		}
+		if !empty(arr) {
+			for i := range ps {
+				h.out(arr, h.node(nodeKey{kind: nParam, m: t.id, i: first + int32(i)}))
+			}
+		}
+	}
+	if rt.instance != 0 {
+		s.ty[r.nregs] = rt.instance
+	}
+}
+
+// retType returns the exact class (type id) a small straight-line method
+// always returns as a new object ("return new B()"), 0 when unknown.
+func (e *engine) retType(m *method) int32 {
+	if v, ok := e.retTypes[m.id]; ok {
+		return v
+	}
+	res := int32(0)
+	defer func() { e.retTypes[m.id] = res }()
+	code, err := m.cls.dex.File.Code(&m.enc)
+	if err != nil || code == nil || len(code.Insns) > 32 {
+		return 0
+	}
+	regs := map[uint32]string{}
+	var ins dex.Instruction
+	found := ""
+	for pc := 0; pc < len(code.Insns); {
+		w, err := dex.DecodeInto(&ins, code.Insns, pc)
+		if err != nil || w <= 0 {
+			return 0
+		}
+		op := ins.Op
+		switch {
+		case op.IsBranch() || op.IsSwitch() || op == dex.OpGoto || op == dex.OpGoto16 || op == dex.OpGoto32 || op == dex.OpThrow:
+			return 0
+		case op == dex.OpNewInstance:
+			t, err := m.cls.dex.File.Type(ins.Index)
+			if err != nil || e.p.classes[t] == nil {
+				return 0
+			}
+			regs[ins.A] = t
+		case op >= dex.OpMove && op <= dex.OpMoveObject16:
+			regs[ins.A] = regs[ins.B]
+		case op == dex.OpReturnObject:
+			t := regs[ins.A]
+			if t == "" || (found != "" && found != t) {
+				return 0
+			}
+			found = t
+		case op.IsReturn():
+			return 0
+		default:
+			if f := op.Format(); f != "" && f != "10x" && !strings.HasPrefix(f, "3") {
+				delete(regs, ins.A)
+			}
+		}
+		pc += w
+	}
+	if found != "" {
+		res = e.typeID(found)
+	}
+	return res
+}
+
+// keyable says whether the container in reg has a cell whose keyed
+// elements its register sees: the register carries the cell's "all
+// elements" label (or, for an element read from an outer array, the read's
+// own label, which the elements reach). Otherwise a keyed write would be
+// lost to whoever reads the container whole, so it is not kept apart.
+func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
+	if !r.ok(reg) || s.org[reg] == 0 || r.folded {
+		return false
+	}
+	node := s.org[reg] - 1
+	if h.e.g.keys[node].kind != nRead {
+		var ok bool
+		if node, ok = h.e.g.ids[nodeKey{kind: nAll, i: node}]; !ok {
+			return false
+		}
+	}
+	l, ok := r.byNode[node]
+	if !ok {
+		return false
+	}
+	t := r.taint(s, reg)
+	return t[l/64]&(1<<(l%64)) != 0
+}
+
+// keyedWrite stores t at a constant key of the container whose cell is
+// node: the element's own cell, which the container's "all elements" cell
+// also sees. The container's register is not tainted, so reads of other
+// keys stay clean.
+func (h *mhooks) keyedWrite(r *run, s *state, node int32, key string, t []uint64) {
+	if empty(t) {
+		return
+	}
+	el := h.node(nodeKey{kind: nElem, i: node, s: key})
+	all := h.node(nodeKey{kind: nAll, i: node})
+	h.e.g.edge(el, all)
+	if h.e.g.keys[node].kind == nRead {
+		// An element read from an outer array: the outer array holds it.
+		h.e.g.edge(all, node)
+	}
+	h.out(t, el)
+}
+
+// keyedRead returns the taint of the element at a constant key of the
+// container in reg: what the container holds apart from its keyed
+// elements, plus the element at that key (through the read's own label).
+func (h *mhooks) keyedRead(r *run, s *state, reg uint32, key string, readLabel int) []uint64 {
+	node := s.org[reg] - 1
+	t := append([]uint64(nil), r.taint(s, reg)...)
+	if l, ok := r.byNode[h.node(nodeKey{kind: nAll, i: node})]; ok && !r.folded {
+		t[l/64] &^= 1 << (l % 64)
+	}
+	h.e.g.edge(h.node(nodeKey{kind: nElem, i: node, s: key}), r.labels[readLabel])
+	t[readLabel/64] |= 1 << (readLabel % 64)
+	return t
+}
+
+// keyedInvoke runs List.get/set and Map.get/put with a constant key on a
+// container with a known cell; false when the key or the cell is unknown.
+func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, slot func(int) (uint32, bool)) bool {
+	recv, ok := slot(0)
+	if !ok || !h.keyable(r, s, recv) {
+		return false
+	}
+	var key string
+	if ci.stringKey {
+		k, ok := h.consts.keys[idx]
+		if !ok {
+			return false
+		}
+		key = "=" + k
+	} else {
+		reg, ok := slot(1)
+		if !ok {
+			return false
+		}
+		k, ok := r.konst(s, reg)
+		if !ok {
+			return false
+		}
+		key = strconv.FormatInt(k, 10)
+	}
+	res := r.result(s)
+	if ci.keyWrite {
+		if v, ok := slot(2); ok {
+			h.keyedWrite(r, s, s.org[recv]-1, key, r.taint(s, v))
+		}
+		return true
+	}
+	if len(h.lab[idx]) != 1 {
+		return false
+	}
+	copy(res, h.keyedRead(r, s, recv, key, h.lab[idx][0]))
+	return true
+}
+
+// channel names the framework queue a call puts to or gets from (see
+// channelPuts), also when it is called through an app subclass.
+func (e *engine) channel(ref dex.MethodRef) (put, get string) {
+	look := func(cls string) bool {
+		k := cls + "->" + ref.Name
+		put, get = channelPuts[k], channelGets[k]
+		return put != "" || get != ""
+	}
+	if look(ref.Class) || e.p.classes[ref.Class] == nil {
+		return put, get
+	}
+	for _, a := range e.p.libraryAncestors(ref.Class) {
+		if look(a) {
+			break
+		}
+	}
+	return put, get
+}
+
+// channelCallback names the channel delivering to parameter i of an app
+// method that overrides a framework callback (handleMessage(Message)).
+func (e *engine) channelCallback(m *method, i int) string {
+	if i != 0 || m.static() {
+		return ""
+	}
+	d := m.ref.Descriptor
+	if j := strings.IndexByte(d, ')'); j >= 0 {
+		d = d[:j+1]
+	}
+	ch := channelCallbacks[m.ref.Name+d]
+	if ch == "" || len(e.p.libraryAncestors(m.cls.name)) == 0 {
+		return ""
+	}
+	return ch
 }

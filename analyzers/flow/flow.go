@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -35,8 +36,11 @@ import (
 
 // Config bounds the analysis of one app.
 type Config struct {
-	MaxSteps int64         // instruction visits and search steps; 0 means 2,000,000
-	MaxTime  time.Duration // wall time; 0 means 3 s
+	MaxSteps int64 // instruction visits and search steps; 0 means 2,000,000
+	// MaxTime is CPU time of the analysing thread (where the platform
+	// measures it; wall time at four times as much stops it too), else
+	// wall time; 0 means 3 s.
+	MaxTime time.Duration
 	// MaxFindings bounds the flow findings of one app; 0 means 50.
 	MaxFindings int
 }
@@ -76,6 +80,7 @@ func (*Analyzer) Kinds() []walk.Kind {
 const (
 	RuleExfiltration   = "flow.exfiltration"
 	RuleLeak           = "flow.leak"
+	RuleImplicit       = "flow.implicit"
 	RuleBudget         = "flow.budget-exceeded"
 	RuleEndpointFolded = "endpoint.recovered"
 )
@@ -88,7 +93,10 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	if t.App == nil || len(t.App.Dex) == 0 || t.Sigs == nil {
 		return nil, nil
 	}
-	b := newBudget(a.cfg.MaxSteps, a.cfg.MaxTime)
+	// The time budget counts this thread's CPU time: keep the analysis on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b := newCPUBudget(a.cfg.MaxSteps, a.cfg.MaxTime)
 	p := load(ctx, t.App, b, t.Sigs.APIs.IsLibrary)
 	e := newEngine(p, t.Sigs.APIs, b)
 	e.noSources = !hasSources(ctx, t, p)
@@ -137,6 +145,7 @@ var callbackNames = map[string]bool{
 	"<clinit>": true, "apply": true, "accept": true, "invoke": true, "get": true, "execute": true, "getView": true,
 	"toString": true, "writeToParcel": true, "createFromParcel": true, "compare": true, "equals": true, "hashCode": true,
 	"uncaughtException": true, "shouldOverrideUrlLoading": true, "dispatchMessage": true,
+	"attachBaseContext": true, "dispatchKeyEvent": true, "dispatchTouchEvent": true, "bindView": true, "newView": true,
 }
 
 // componentBases are framework classes whose subclasses must be declared
@@ -181,7 +190,7 @@ func (e *engine) entry(m *method) bool {
 	if c.disabled {
 		return false
 	}
-	if e.manifest && !c.component {
+	if e.manifest && !c.component && !e.componentBase(c) {
 		for _, b := range componentBases {
 			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
 				return false
@@ -210,6 +219,17 @@ func (e *engine) entry(m *method) bool {
 	return false
 }
 
+// componentBase says whether an app class is the superclass of a declared,
+// enabled component: its lifecycle methods run as the component's.
+func (e *engine) componentBase(c *class) bool {
+	for _, sub := range e.p.subtypesOf(c.name) {
+		if sub.component && !sub.disabled {
+			return true
+		}
+	}
+	return false
+}
+
 type flowKey struct{ src, sink int32 }
 
 // flows searches from every source and reports each source → sink pair.
@@ -222,23 +242,28 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 	seen := map[flowKey]bool{}
 	var out []finding.Finding
 	dropped := 0
-	for _, s := range srcs {
-		src := e.g.src[s]
-		if !reach[src.m.id] {
-			continue
+	// Explicit flows of every source first, so a sink reached both ways is
+	// reported as the data flow it is and the cap keeps data flows; then
+	// what only branches reveal.
+	for _, explicitOnly := range []bool{true, false} {
+		for _, s := range srcs {
+			src := e.g.src[s]
+			if !reach[src.m.id] {
+				continue
+			}
+			e.g.paths(s, e.b, explicitOnly, func(k int32, path []int32) {
+				sk := e.g.sink[k]
+				if !reach[sk.m.id] || seen[flowKey{s, k}] {
+					return
+				}
+				seen[flowKey{s, k}] = true
+				if len(out) >= max {
+					dropped++
+					return
+				}
+				out = append(out, e.finding(t, src, sk, path))
+			})
 		}
-		e.g.paths(s, e.b, func(k int32, path []int32) {
-			sk := e.g.sink[k]
-			if !reach[sk.m.id] || seen[flowKey{s, k}] {
-				return
-			}
-			seen[flowKey{s, k}] = true
-			if len(out) >= max {
-				dropped++
-				return
-			}
-			out = append(out, e.finding(t, src, sk, path))
-		})
 	}
 	if dropped > 0 && len(out) > 0 {
 		out[len(out)-1].Description += fmt.Sprintf(" (%d more flows of this app are not listed.)", dropped)
@@ -272,12 +297,12 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	}
 	conf := finding.MediumConfidence
 	var hops []string
-	indirect := false
+	indirect, implicit := false, false
 	for i, n := range path {
 		k := e.g.keys[n]
 		var hop string
 		switch k.kind {
-		case nSrc, nParam, nRet, nSink:
+		case nSrc, nParam, nRet, nSink, nObj, nRead:
 			if i == 0 {
 				hop = src.m.short()
 			} else if i == len(path)-1 {
@@ -287,6 +312,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 			}
 		case nField:
 			hop = "field " + k.s
+			if !strings.Contains(k.s, "->") {
+				hop = k.s // a framework channel (a Handler's messages, ...)
+			}
 		case nExtra:
 			indirect = true
 			hop = "intent extra"
@@ -296,6 +324,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		case nExc:
 			indirect = true
 			hop = "thrown exception"
+		case nImpl:
+			implicit = true
+			hop = "branch in " + e.p.methods[k.m].short()
 		}
 		if len(hops) == 0 || hops[len(hops)-1] != hop {
 			hops = append(hops, hop)
@@ -309,6 +340,13 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	}
 	if src.entry.Conf < conf {
 		conf = src.entry.Conf
+	}
+	if implicit {
+		// The data steers a branch that decides what reaches the sink.
+		rule, conf = RuleImplicit, finding.LowConfidence
+		if sev > finding.Low {
+			sev--
+		}
 	}
 	sinkName := sk.category
 	sinkID := "native code"
@@ -340,6 +378,11 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	title := fmt.Sprintf("%s data reaches %s", src.entry.Category, strings.ToLower(sinkName))
 	desc := fmt.Sprintf("A value from %s (%s, in %s) reaches %s (%s, in %s) through %s.",
 		src.entry.Title, src.api, src.m.short(), sinkName, sk.api, sk.m.short(), strings.Join(hops, " → "))
+	if implicit {
+		title = fmt.Sprintf("%s data steers what reaches %s", src.entry.Category, strings.ToLower(sinkName))
+		desc = fmt.Sprintf("A value from %s (%s, in %s) is compared or branched on, and what that decides reaches %s (%s, in %s) through %s (an implicit flow: no data flow was found).",
+			src.entry.Title, src.api, src.m.short(), sinkName, sk.api, sk.m.short(), strings.Join(hops, " → "))
+	}
 	if len(eps) > 0 {
 		desc += " The sink is given the endpoint " + strings.Join(eps, ", ") + "."
 	}
@@ -442,7 +485,9 @@ func hasSources(ctx context.Context, t *analyzers.Target, p *program) bool {
 			return true // no index: do not guess
 		}
 		for _, u := range ix.APIs {
-			if !u.Entry.IsSource() {
+			// Reflection may call a source named by a string the
+			// constant pass folds.
+			if !u.Entry.IsSource() && u.Entry.Category != "reflection" {
 				continue
 			}
 			for _, s := range u.Sites {

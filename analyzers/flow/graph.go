@@ -6,16 +6,38 @@ import (
 	"github.com/romscan/romscan/signatures"
 )
 
-// budget bounds the work of one app: instruction visits and wall time.
+// budget bounds the work of one app: instruction visits and time. Time is
+// the CPU time of the analysing thread when the platform gives it (so a
+// loaded machine does not cut an analysis that a quiet one finishes: the
+// result stays the same), with wall time at four times the limit as a
+// backstop; else wall time.
 type budget struct {
 	steps, maxSteps int64
 	deadline        time.Time
+	cpu             func() time.Duration // thread CPU time used so far; nil: wall time only
+	cpuLimit        time.Duration
 	exceeded        bool
 	what            string // what was cut first
 }
 
 func newBudget(maxSteps int64, d time.Duration) *budget {
 	return &budget{maxSteps: maxSteps, deadline: time.Now().Add(d)}
+}
+
+// newCPUBudget is newBudget on the CPU time of the calling goroutine's
+// thread, which must stay locked to it (runtime.LockOSThread) while the
+// budget is in use; without a thread clock it is newBudget.
+func newCPUBudget(maxSteps int64, d time.Duration) *budget {
+	start, ok := threadCPU()
+	if !ok {
+		return newBudget(maxSteps, d)
+	}
+	b := &budget{maxSteps: maxSteps, deadline: time.Now().Add(4 * d), cpuLimit: d}
+	b.cpu = func() time.Duration {
+		now, _ := threadCPU()
+		return now - start
+	}
+	return b
 }
 
 // spend counts n steps and reports whether the budget still holds.
@@ -25,7 +47,7 @@ func (b *budget) spend(n int64, what string) bool {
 	}
 	before := b.steps
 	b.steps += n
-	if b.steps > b.maxSteps || (b.steps>>12 != before>>12 && time.Now().After(b.deadline)) {
+	if b.steps > b.maxSteps || (b.steps>>12 != before>>12 && b.late()) {
 		b.exceeded = true
 		b.what = what
 		return false
@@ -34,6 +56,14 @@ func (b *budget) spend(n int64, what string) bool {
 }
 
 func (b *budget) over() bool { return b.exceeded }
+
+// late says whether the time limit has passed.
+func (b *budget) late() bool {
+	if time.Now().After(b.deadline) {
+		return true
+	}
+	return b.cpu != nil && b.cpu() > b.cpuLimit
+}
 
 // nodeKind says what a value-flow node stands for.
 type nodeKind uint8
@@ -46,6 +76,11 @@ const (
 	nSink                  // a sink call site
 	nExtra                 // an Intent/Bundle extra by key ("" when unknown)
 	nExc                   // thrown exceptions, as one cell
+	nObj                   // an object a wrapper writes into, a container allocated here, or a keyed read's result (by method and pc)
+	nElem                  // a container's element at a constant key (i: the container's node, s: the key)
+	nAll                   // every keyed element of a container (i: the container's node)
+	nRead                  // what an element read (aget-object, List.get, Map.get) gives, by method and pc
+	nImpl                  // what a method's branches on tainted data reveal (implicit flow), by method
 )
 
 type nodeKey struct {
@@ -117,7 +152,7 @@ func (g *graph) edge(from, to int32) {
 
 // paths runs a breadth-first search from one source node and calls fn with
 // each sink node reached and the node path to it.
-func (g *graph) paths(from int32, b *budget, fn func(sink int32, path []int32)) {
+func (g *graph) paths(from int32, b *budget, explicitOnly bool, fn func(sink int32, path []int32)) {
 	parent := map[int32]int32{from: -1}
 	queue := []int32{from}
 	for len(queue) > 0 {
@@ -137,6 +172,9 @@ func (g *graph) paths(from int32, b *budget, fn func(sink int32, path []int32)) 
 			fn(n, path)
 		}
 		for _, s := range g.succ[n] {
+			if explicitOnly && g.keys[s].kind == nImpl {
+				continue
+			}
 			if _, seen := parent[s]; !seen {
 				parent[s] = n
 				queue = append(queue, s)

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"math/bits"
+	"sort"
 
 	"github.com/romscan/romscan/internal/dex"
 )
@@ -37,11 +38,12 @@ type stepCtx struct {
 }
 
 // state is the abstract state at one point: per register a taint set (a
-// bitset over labels), an integer constant when known, and the exact class
-// when known (an interned id, 0 unknown).
+// bitset over labels), the integer range [k, hi] when known (a constant when
+// k == hi), and the exact class when known (an interned id, 0 unknown).
 type state struct {
 	t  []uint64
 	k  []int64
+	hi []int64
 	kk []bool
 	ty []int32
 	// org is the graph node (plus one) a register's object was loaded
@@ -68,10 +70,16 @@ type run struct {
 	tmp        []uint64
 	// sink receives stores into objects loaded from graph nodes.
 	sink func(t []uint64, node int32)
+	// implLabel is the label of the method's implicit-flow cell (-1: not
+	// tracked): a branch on tainted data flows into it, and every register
+	// written where that branch decides whether code runs carries it.
+	implLabel int
+	ctrl      []bool     // blocks controlled by a tainted branch
+	pdom      [][]uint64 // post-dominators by block, computed on demand
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
-	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}}
+	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}, implLabel: -1}
 	r.nregs = int(code.Registers)
 	if r.nregs > maxRegs {
 		r.nregs = maxRegs
@@ -249,12 +257,13 @@ func (r *run) blocks() []block {
 
 func (r *run) newState() *state {
 	n := r.nregs + 1
-	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n), org: make([]int32, n)}
+	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), hi: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n), org: make([]int32, n)}
 }
 
 func (r *run) copyState(dst, src *state) {
 	copy(dst.t, src.t)
 	copy(dst.k, src.k)
+	copy(dst.hi, src.hi)
 	copy(dst.kk, src.kk)
 	copy(dst.ty, src.ty)
 	copy(dst.org, src.org)
@@ -270,7 +279,7 @@ func (r *run) join(dst, src *state) bool {
 		}
 	}
 	for i := range dst.kk {
-		if dst.kk[i] && (!src.kk[i] || src.k[i] != dst.k[i]) {
+		if dst.kk[i] && (!src.kk[i] || src.k[i] != dst.k[i] || src.hi[i] != dst.hi[i]) {
 			dst.kk[i] = false
 			changed = true
 		}
@@ -347,8 +356,39 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 				}
 			}
 			taken = r.exec(i, ins, cur)
+			if r.ctrl != nil && r.ctrl[j] && writesA(ins.Op) && r.ok(ins.A) {
+				r.set(cur, int(ins.A), r.implLabel)
+			}
+			if r.implLabel >= 0 && len(b.handlers) > 0 && throwsOnValue(ins) {
+				// An exception raised by a tainted size or index decides
+				// whether the handlers run.
+				if t := r.taint(cur, ins.C); ins.Op == dex.OpNewArray {
+					r.implicit(j, r.taint(cur, ins.B), bl, b.handlers, in, queued, &work)
+				} else {
+					r.implicit(j, t, bl, b.handlers, in, queued, &work)
+				}
+			}
 		}
 		last := &r.insns[b.end-1]
+		if r.implLabel >= 0 && taken == -2 && (last.Op.IsSwitch() || (last.Op >= dex.OpIfEq && last.Op <= dex.OpIfLez)) {
+			t := append([]uint64(nil), r.taint(cur, last.A)...)
+			if last.Op <= dex.OpIfLe {
+				or(t, r.taint(cur, last.B))
+			}
+			r.implicit(j, t, bl, nil, in, queued, &work)
+		}
+		if last.Op.IsSwitch() {
+			next := -1
+			if j+1 < len(bl) {
+				next = j + 1
+			}
+			if targets, ok := r.switchTargets(last, cur, bl, next); ok {
+				for _, t := range targets {
+					push(t)
+				}
+				continue
+			}
+		}
 		for k, s := range b.succ {
 			if last.Op.IsBranch() && !last.Op.IsSwitch() && taken != -2 {
 				// A constant condition: only one way is possible. The branch
@@ -361,6 +401,129 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 		}
 	}
 	return true
+}
+
+// writesA says whether an instruction writes register vA.
+func writesA(op dex.Opcode) bool {
+	switch {
+	case op >= dex.OpMove && op <= dex.OpMoveException,
+		op >= dex.OpConst4 && op <= dex.OpConstClass,
+		op >= dex.OpInstanceOf && op <= dex.OpNewArray,
+		op >= dex.OpCmplFloat && op <= dex.OpCmpLong,
+		op >= dex.OpAget && op <= dex.OpAgetShort,
+		op >= dex.OpIget && op <= dex.OpIgetShort,
+		op >= dex.OpSget && op <= dex.OpSgetShort,
+		op >= dex.OpNegInt && op <= dex.OpUshrIntLit8:
+		return true
+	}
+	return false
+}
+
+// throwsOnValue says whether an instruction throws depending on a value
+// (an array size or index) rather than on the code alone.
+func throwsOnValue(ins *dex.Instruction) bool {
+	op := ins.Op
+	return op == dex.OpNewArray || (op >= dex.OpAget && op <= dex.OpAputShort)
+}
+
+// implicit handles a decision on tainted data t at the end of block j (or,
+// with handlers, an exception it may raise): t flows into the method's
+// implicit cell, and the blocks the decision controls (reached from its
+// successors before a block that post-dominates j) carry that cell in every
+// register they write.
+func (r *run) implicit(j int, t []uint64, bl []block, handlers []int, in []*state, queued []bool, work *[]int) {
+	if empty(t) || len(bl) > 2048 {
+		return
+	}
+	r.sink(t, r.labels[r.implLabel])
+	if r.pdom == nil {
+		if r.pdom = postDominators(bl, r.b); r.pdom == nil {
+			r.implLabel = -1 // out of budget: no implicit flows in this method
+			return
+		}
+		r.ctrl = make([]bool, len(bl))
+	}
+	succ := bl[j].succ
+	if handlers != nil {
+		succ = handlers
+	}
+	pd := r.pdom[j]
+	seen := map[int]bool{}
+	stack := append([]int(nil), succ...)
+	for len(stack) > 0 {
+		k := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if k < 0 || k >= len(bl) || seen[k] || pd[k/64]&(1<<(k%64)) != 0 {
+			continue
+		}
+		seen[k] = true
+		if !r.ctrl[k] {
+			r.ctrl[k] = true
+			if in[k] != nil && !queued[k] {
+				queued[k] = true
+				*work = append(*work, k)
+			}
+		}
+		stack = append(stack, bl[k].succ...)
+		stack = append(stack, bl[k].handlers...)
+	}
+}
+
+// postDominators returns, per block, the set of blocks on every path from
+// it to an exit (itself included). Blocks that reach no exit keep the full
+// set. nil when the budget runs out.
+func postDominators(bl []block, b *budget) [][]uint64 {
+	n := len(bl)
+	w := (n + 63) / 64
+	pd := make([][]uint64, n)
+	for b := range pd {
+		pd[b] = make([]uint64, w)
+		if len(bl[b].succ)+len(bl[b].handlers) == 0 {
+			pd[b][b/64] |= 1 << (b % 64)
+			continue
+		}
+		for i := range pd[b] {
+			pd[b][i] = ^uint64(0)
+		}
+	}
+	tmp := make([]uint64, w)
+	for changed, pass := true, 0; changed && pass < 256; pass++ {
+		if !b.spend(int64(n*w)/8+1, "implicit flows (post-dominators)") {
+			return nil
+		}
+		changed = false
+		for b := n - 1; b >= 0; b-- {
+			if len(bl[b].succ)+len(bl[b].handlers) == 0 {
+				continue
+			}
+			for i := range tmp {
+				tmp[i] = ^uint64(0)
+			}
+			for _, s := range bl[b].succ {
+				if s >= 0 && s < n {
+					for i := range tmp {
+						tmp[i] &= pd[s][i]
+					}
+				}
+			}
+			for _, s := range bl[b].handlers {
+				if s >= 0 && s < n {
+					for i := range tmp {
+						tmp[i] &= pd[s][i]
+					}
+				}
+			}
+			tmp[b/64] |= 1 << (b % 64)
+			for i := range tmp {
+				if tmp[i] != pd[b][i] {
+					copy(pd[b], tmp)
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return pd
 }
 
 // insensitive iterates one merged state over all instructions until it
@@ -514,21 +677,36 @@ func (r *run) move(s *state, dst, src uint32) {
 		return
 	}
 	copy(s.t[int(dst)*r.w:int(dst)*r.w+r.w], s.t[int(src)*r.w:int(src)*r.w+r.w])
-	s.k[dst], s.kk[dst], s.ty[dst], s.org[dst] = s.k[src], s.kk[src], s.ty[src], s.org[src]
+	s.k[dst], s.hi[dst], s.kk[dst], s.ty[dst], s.org[dst] = s.k[src], s.hi[src], s.kk[src], s.ty[src], s.org[src]
 }
 
 func (r *run) setConst(s *state, dst uint32, v int64) {
 	r.clear(s, dst)
 	if r.ok(dst) {
-		s.k[dst], s.kk[dst] = v, true
+		s.k[dst], s.hi[dst], s.kk[dst] = v, v, true
 	}
+}
+
+// setK records that reg holds the constant v (reg must be in range, or
+// the pending-result slot).
+func (s *state) setK(reg uint32, v int64) { s.k[reg], s.hi[reg], s.kk[reg] = v, v, true }
+
+// setRange records that reg holds a value in [lo, hi].
+func (s *state) setRange(reg uint32, lo, hi int64) { s.k[reg], s.hi[reg], s.kk[reg] = lo, hi, true }
+
+// rangeOf returns the integer range of reg when known.
+func (r *run) rangeOf(s *state, reg uint32) (lo, hi int64, ok bool) {
+	if !r.ok(reg) || !s.kk[reg] {
+		return 0, 0, false
+	}
+	return s.k[reg], s.hi[reg], true
 }
 
 func (r *run) konst(s *state, reg uint32) (int64, bool) {
 	if !r.ok(reg) {
 		return 0, false
 	}
-	return s.k[reg], s.kk[reg]
+	return s.k[reg], s.kk[reg] && s.k[reg] == s.hi[reg]
 }
 
 // exec interprets one instruction. For a conditional branch it returns 1
@@ -546,7 +724,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpMoveResult && op <= dex.OpMoveResultObject:
 		if r.ok(ins.A) {
 			copy(s.t[int(ins.A)*r.w:int(ins.A)*r.w+r.w], r.result(s))
-			s.k[ins.A], s.kk[ins.A], s.ty[ins.A], s.org[ins.A] = s.k[r.nregs], s.kk[r.nregs], s.ty[r.nregs], 0
+			s.k[ins.A], s.hi[ins.A], s.kk[ins.A], s.ty[ins.A], s.org[ins.A] = s.k[r.nregs], s.hi[r.nregs], s.kk[r.nregs], s.ty[r.nregs], 0
 			if op == dex.OpMoveResultWide && r.ok(ins.A+1) {
 				copy(s.t[int(ins.A+1)*r.w:int(ins.A+1)*r.w+r.w], r.result(s))
 				s.kk[ins.A+1] = false
@@ -557,8 +735,11 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpConstWide16 && op <= dex.OpConstWideHigh16:
 		r.setConst(s, ins.A, ins.Literal)
 		r.clear(s, ins.A+1)
-	case op == dex.OpConstClass, op == dex.OpConstMethodHandle, op == dex.OpConstMethodType, op == dex.OpNewArray, op == dex.OpInstanceOf, op == dex.OpArrayLength:
+	case op == dex.OpConstClass, op == dex.OpConstMethodHandle, op == dex.OpConstMethodType, op == dex.OpInstanceOf, op == dex.OpArrayLength:
 		r.clear(s, ins.A)
+	case op == dex.OpNewArray:
+		r.clear(s, ins.A)
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
 	case op == dex.OpCheckCast:
 		// The value is unchanged.
 	case op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
@@ -574,6 +755,10 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.assign(s, ins.A, ins.B, ins.C)
 	case op >= dex.OpIfEq && op <= dex.OpIfLez:
 		return r.cond(ins, s)
+	case op == dex.OpAgetObject:
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+	case op == dex.OpAputObject:
+		r.h.step(idx, ins, &stepCtx{r: r, s: s})
 	case op >= dex.OpAget && op <= dex.OpAgetShort:
 		r.assign(s, ins.A, ins.B)
 		if op == dex.OpAgetWide {
@@ -590,9 +775,9 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		// A known source says nothing of the destination: check it too.
 		known = known && r.ok(ins.A)
 		if known && op == dex.OpNegInt {
-			s.k[ins.A], s.kk[ins.A] = -v, true
+			s.setK(ins.A, -v)
 		} else if known && op >= dex.OpIntToLong && op <= dex.OpIntToShort {
-			s.k[ins.A], s.kk[ins.A] = v, true
+			s.setK(ins.A, v)
 		}
 	case op >= dex.OpAddInt && op <= dex.OpRemDouble:
 		a, ka := r.konst(s, ins.B)
@@ -600,7 +785,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.assign(s, ins.A, ins.B, ins.C)
 		if ka && kc {
 			if v, ok := arith(op-dex.OpAddInt, a, c); ok && r.ok(ins.A) {
-				s.k[ins.A], s.kk[ins.A] = v, true
+				s.setK(ins.A, v)
 			}
 		}
 	case op >= dex.OpAddInt2addr && op <= dex.OpRemDouble2addr:
@@ -609,7 +794,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.assign(s, ins.A, ins.A, ins.B)
 		if ka && kc {
 			if v, ok := arith(op-dex.OpAddInt2addr, a, c); ok && r.ok(ins.A) {
-				s.k[ins.A], s.kk[ins.A] = v, true
+				s.setK(ins.A, v)
 			}
 		}
 	case op >= dex.OpAddIntLit16 && op <= dex.OpUshrIntLit8:
@@ -617,7 +802,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.assign(s, ins.A, ins.B)
 		if ka {
 			if v, ok := litArith(op, a, ins.Literal); ok && r.ok(ins.A) {
-				s.k[ins.A], s.kk[ins.A] = v, true
+				s.setK(ins.A, v)
 			}
 		}
 	case op == dex.OpNewInstance:
@@ -696,34 +881,81 @@ func litArith(op dex.Opcode, a, lit int64) (int64, bool) {
 	return 0, false
 }
 
-// cond evaluates a conditional branch on known constants.
+// cond evaluates a conditional branch on known integer ranges.
 func (r *run) cond(ins *dex.Instruction, s *state) int {
-	a, ka := r.konst(s, ins.A)
-	var c int64
+	alo, ahi, ka := r.rangeOf(s, ins.A)
+	var clo, chi int64
 	kc := true
 	if ins.Op <= dex.OpIfLe {
-		c, kc = r.konst(s, ins.B)
+		clo, chi, kc = r.rangeOf(s, ins.B)
 	}
 	if !ka || !kc {
 		return -2
 	}
-	var t bool
+	yes, no := false, false
 	switch ins.Op {
-	case dex.OpIfEq, dex.OpIfEqz:
-		t = a == c
-	case dex.OpIfNe, dex.OpIfNez:
-		t = a != c
+	case dex.OpIfEq, dex.OpIfEqz, dex.OpIfNe, dex.OpIfNez:
+		eq := alo == ahi && clo == chi && alo == clo
+		ne := ahi < clo || chi < alo
+		yes, no = eq, ne
+		if ins.Op == dex.OpIfNe || ins.Op == dex.OpIfNez {
+			yes, no = ne, eq
+		}
 	case dex.OpIfLt, dex.OpIfLtz:
-		t = a < c
+		yes, no = ahi < clo, alo >= chi
 	case dex.OpIfGe, dex.OpIfGez:
-		t = a >= c
+		yes, no = alo >= chi, ahi < clo
 	case dex.OpIfGt, dex.OpIfGtz:
-		t = a > c
+		yes, no = alo > chi, ahi <= clo
 	case dex.OpIfLe, dex.OpIfLez:
-		t = a <= c
+		yes, no = ahi <= clo, alo > chi
 	}
-	if t {
+	switch {
+	case yes:
 		return 1
+	case no:
+		return 0
 	}
-	return 0
+	return -2
+}
+
+// switchTargets returns the blocks a switch on a register of known range
+// can reach (cases in range, and the next block unless the cases cover the
+// whole range); ok is false when the range is unknown.
+func (r *run) switchTargets(ins *dex.Instruction, s *state, bl []block, next int) (targets []int, ok bool) {
+	lo, hi, known := r.rangeOf(s, ins.A)
+	if !known || hi-lo > 1<<16 {
+		return nil, false
+	}
+	keys, pcs, err := r.code.Switch(ins.Target)
+	if err != nil {
+		return nil, false
+	}
+	covered := int64(0)
+	for i, k := range keys {
+		if int64(k) < lo || int64(k) > hi {
+			continue
+		}
+		covered++
+		if b := r.blockAt(ins.PC+pcs[i], bl); b >= 0 {
+			targets = append(targets, b)
+		}
+	}
+	if covered < hi-lo+1 && next >= 0 {
+		targets = append(targets, next)
+	}
+	return targets, true
+}
+
+// blockAt finds the block starting at pc (-1 when none does).
+func (r *run) blockAt(pc int, bl []block) int {
+	if pc < 0 || pc >= len(r.at) || r.at[pc] < 0 {
+		return -1
+	}
+	i := int(r.at[pc])
+	j := sort.Search(len(bl), func(j int) bool { return bl[j].start >= i })
+	if j < len(bl) && bl[j].start == i {
+		return j
+	}
+	return -1
 }

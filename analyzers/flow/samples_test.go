@@ -140,3 +140,34 @@ func TestBenignHasNoFlow(t *testing.T) {
 		t.Errorf("benign app has flows: %+v", flows)
 	}
 }
+
+// TestReflectionAndKeyedContainers: a source read and a helper called only
+// through reflection, and a map whose keys keep harvested and constant
+// values apart; the decoys (a harmless reflective call, the constant key)
+// must produce no flow.
+func TestReflectionAndKeyedContainers(t *testing.T) {
+	dir := testutil.Samples(t)
+	fs, err := analyzeAPK(t, New(), loadSigs(t), filepath.Join(dir, "apks", "reflectcases.apk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _ := summarise(fs)
+	for _, w := range []flowSummary{
+		{RuleExfiltration, "harvest.device-id", "ReflectedSource.run", "Ljava/net/URL;->openConnection", "ReflectedSource.upload", "http://42.62.48.80/r?d="},
+		{RuleExfiltration, "harvest.device-id", "KeyedMap.run", "Ljava/net/URL;->openConnection", "KeyedMap.sendId", "http://42.62.48.81/v?d="},
+	} {
+		if !has(flows, w) {
+			t.Errorf("missing flow %+v\ngot %s", w, cmp.Diff(nil, flows))
+		}
+	}
+	for _, f := range flows {
+		if f.SinkMethod == "KeyedMap.sendOs" || strings.HasPrefix(f.SourceMethod, "DecoyReflection") || f.SinkMethod == "DecoyReflection.run" {
+			t.Errorf("decoy reported as a flow: %+v", f)
+		}
+	}
+	for _, f := range fs {
+		if f.RuleID == RuleImplicit || f.RuleID == RuleBudget {
+			t.Errorf("unexpected %s: %s", f.RuleID, f.Description)
+		}
+	}
+}
