@@ -25,8 +25,14 @@ func ScoreApp(fs []finding.Finding, flags []string, w *signatures.Weights) float
 		case strings.HasPrefix(f.RuleID, "endpoint."):
 			endpoint = true
 		}
-		if strings.HasPrefix(f.RuleID, "flow.") || f.RuleID == "harvest.exfiltration" {
+		// A proven flow off the device is harvesting and a network sink at
+		// once, a flow to a log or file is harvesting; an implicit flow (low
+		// confidence) or a budget note proves neither.
+		switch f.RuleID {
+		case "flow.exfiltration", "harvest.exfiltration":
 			harvest, sink = true, true
+		case "flow.leak":
+			harvest = true
 		}
 	}
 	switch {

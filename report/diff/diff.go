@@ -744,7 +744,7 @@ func (c comparer) app(o, n *instance) (AppDelta, []Change) {
 		{KindComponent, "", oa.Exported, na.Exported, fixed(finding.Low)},
 		{KindEndpoint, "", oa.Endpoints, na.Endpoints, fixed(finding.Low)},
 		{KindHarvest, "", ruleSet(oa.Harvests, o.findings, "harvest."), ruleSet(na.Harvests, n.findings, "harvest."), fixed(finding.Medium)},
-		{KindFlow, "", ruleSet(nil, o.findings, "flow."), ruleSet(nil, n.findings, "flow."), fixed(finding.High)},
+		{KindFlow, "", ruleSet(nil, o.findings, "flow."), ruleSet(nil, n.findings, "flow."), worstOf(n.findings)},
 		{KindTracker, "", ruleSet(oa.Trackers, o.findings, "tracker."), ruleSet(na.Trackers, n.findings, "tracker."), fixed(finding.Medium)},
 	}
 	for _, s := range sets {
@@ -787,6 +787,21 @@ func opOf(o, n string) Op {
 
 func fixed(s finding.Severity) func(string) finding.Severity {
 	return func(string) finding.Severity { return s }
+}
+
+// worstOf rates a rule that appeared by the worst severity its findings carry
+// on the new side: a new data flow to the network is as severe as the flow
+// finding says, a new low-confidence implicit flow or budget note is not.
+func worstOf(fs []*finding.Finding) func(string) finding.Severity {
+	return func(rule string) finding.Severity {
+		worst := finding.Info
+		for _, f := range fs {
+			if f.RuleID == rule && f.Severity > worst {
+				worst = f.Severity
+			}
+		}
+		return worst
+	}
 }
 
 func (c comparer) permissionSeverity(p string) finding.Severity {

@@ -228,3 +228,34 @@ func TestRenderGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowChangeSeverity checks that a flow rule that appears is rated by
+// the severity its findings carry: a new low implicit flow must not fail a
+// --fail-on high diff as if it were a new exfiltration.
+func TestFlowChangeSeverity(t *testing.T) {
+	loc := "s.img!/priv-app/A/A.apk"
+	old := mkReport([]report.App{app("a", loc)})
+	cases := []struct {
+		rule string
+		sev  finding.Severity
+	}{
+		{"flow.exfiltration", finding.High},
+		{"flow.leak", finding.Medium},
+		{"flow.implicit", finding.Low},
+		{"flow.budget-exceeded", finding.Info},
+	}
+	for _, tc := range cases {
+		t.Run(tc.rule, func(t *testing.T) {
+			d := diff.Compare(old, mkReport([]report.App{app("a", loc)}, hit(tc.rule, "a", loc, tc.sev)), diff.Options{})
+			var got []finding.Severity
+			for _, c := range d.Changes {
+				if c.Kind == diff.KindFlow {
+					got = append(got, c.Severity)
+				}
+			}
+			if len(got) != 1 || got[0] != tc.sev {
+				t.Errorf("flow change severities %v, want [%v]", got, tc.sev)
+			}
+		})
+	}
+}
