@@ -320,14 +320,20 @@ func FuzzELF(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("Open: %v wraps no extract sentinel", err)
+			}
 			return
 		}
-		_ = l.Strings(context.Background(), 4, func(s string, off int64, _ string) error {
+		err = l.Strings(context.Background(), 4, func(s string, off int64, _ string) error {
 			if off < 0 || off+int64(len(s)) > int64(len(data)) || len(s) > MaxStringLen {
 				t.Fatalf("string %q at %d outside %d bytes", s, off, len(data))
 			}
 			return nil
 		})
+		if err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("Strings: %v wraps no extract sentinel", err)
+		}
 	})
 }
 

@@ -252,7 +252,10 @@ func FuzzEROFS(f *testing.F) {
 		f.Add(smallImage(f))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		exercise(b)
+		// exercise lists and reads every file; the first error must say why.
+		if _, err := exercise(b); err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("%v wraps no extract sentinel", err)
+		}
 	})
 }
 

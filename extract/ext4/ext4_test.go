@@ -834,30 +834,52 @@ func TestFuzzSeeds(t *testing.T) {
 func FuzzExt4(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img := expandZeros(data)
+		check := func(what string, err error) {
+			if err != nil && err != io.EOF && !extract.HasSentinel(err) {
+				t.Fatalf("%s: %v wraps no extract sentinel", what, err)
+			}
+		}
 		fsys, err := Open(bytes.NewReader(img), int64(len(img)))
 		if err != nil {
+			check("Open", err)
 			return
 		}
+		// Every entry (up to 5000) is listed, stat'ed and read (the first
+		// MiB); every error must say why.
 		n := 0
 		_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-			if n++; n > 50 || err != nil {
-				return fs.SkipDir
+			if n++; n > 5000 {
+				return fs.SkipAll
 			}
-			fsys.Stat(p)
+			if err != nil {
+				check("walk "+p, err)
+				return nil
+			}
+			_, err = fsys.Stat(p)
+			check("Stat "+p, err)
 			if d.Type()&fs.ModeSymlink != 0 {
-				fsys.ReadLink(p)
+				_, err := fsys.ReadLink(p)
+				check("ReadLink "+p, err)
+				return nil
 			}
-			if fh, err := fsys.Open(p); err == nil {
-				if ra, ok := fh.(io.ReaderAt); ok {
-					buf := make([]byte, 8192)
-					for off := int64(0); off < 1<<20; off += int64(len(buf)) {
-						if _, err := ra.ReadAt(buf, off); err != nil {
-							break
-						}
+			if d.IsDir() {
+				return nil
+			}
+			fh, err := fsys.Open(p)
+			if err != nil {
+				check("Open "+p, err)
+				return nil
+			}
+			if ra, ok := fh.(io.ReaderAt); ok {
+				buf := make([]byte, 8192)
+				for off := int64(0); off < 1<<20; off += int64(len(buf)) {
+					if _, err := ra.ReadAt(buf, off); err != nil {
+						check("ReadAt "+p, err)
+						break
 					}
 				}
-				fh.Close()
 			}
+			fh.Close()
 			return nil
 		})
 	})

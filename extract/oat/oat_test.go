@@ -264,6 +264,9 @@ func FuzzOAT(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		o, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("Open: %v wraps no extract sentinel", err)
+			}
 			return
 		}
 		for i, d := range o.Dex() {

@@ -1,0 +1,126 @@
+package walk
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"testing"
+
+	"github.com/google/brotli/go/cbrotli"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+
+	"github.com/romscan/romscan/extract"
+)
+
+// fuzzZip builds a zip of name/content pairs, deflated or stored.
+func fuzzZip(method uint16, files ...[2]string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f[0], Method: method})
+		if err != nil {
+			panic(err)
+		}
+		w.Write([]byte(f[1]))
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// fuzzTar builds a tar of name/content pairs, with a symlink and a folder.
+func fuzzTar(files ...[2]string) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "d/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "d/link", Typeflag: tar.TypeSymlink, Linkname: "../../etc/passwd"})
+	for _, f := range files {
+		tw.WriteHeader(&tar.Header{Name: f[0], Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f[1]))})
+		tw.Write([]byte(f[1]))
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+// compress runs b through a writer made by mk.
+func compress(b []byte, mk func(io.Writer) io.WriteCloser) []byte {
+	var buf bytes.Buffer
+	w := mk(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func fuzzWalkSeeds() [][2][]byte {
+	text := "hello, world\n"
+	inner := fuzzZip(zip.Deflate, [2]string{"a.txt", text}, [2]string{"b/../../c.txt", text})
+	tarball := fuzzTar([2]string{"system/build.prop", "ro.build.fingerprint=x\n"}, [2]string{"inner.zip", string(inner)})
+	return [][2][]byte{
+		{inner, []byte("x.zip")},
+		{fuzzZip(zip.Store, [2]string{"nested.zip", string(inner)}, [2]string{"a.txt", "one"}, [2]string{"a.txt", "two"}), []byte("x.zip")},
+		{fuzzZip(zip.Deflate, [2]string{"AndroidManifest.xml", "\x03\x00\x08\x00"}, [2]string{"classes.dex", "dex\n035\x00"}, [2]string{"assets/x.jar", string(inner)}), []byte("x.apk")},
+		{fuzzZip(zip.Deflate, [2]string{"system.transfer.list", "4\n1\n0\n0\nnew 2,0,1\n"}, [2]string{"system.new.dat", string(make([]byte, 4096))}), []byte("ota.zip")},
+		{tarball, []byte("x.tar")},
+		{compress(tarball, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }), []byte("x.tar.gz")},
+		{compress(tarball, func(w io.Writer) io.WriteCloser {
+			xw, err := xz.NewWriter(w)
+			if err != nil {
+				panic(err)
+			}
+			return xw
+		}), []byte("x.tar.xz")},
+		{compress(tarball, func(w io.Writer) io.WriteCloser {
+			zw, err := zstd.NewWriter(w)
+			if err != nil {
+				panic(err)
+			}
+			return zw
+		}), []byte("x.zst")},
+		{compress(tarball, func(w io.Writer) io.WriteCloser { return lz4.NewWriter(w) }), []byte("x.lz4")},
+		{compress(tarball, func(w io.Writer) io.WriteCloser { return cbrotli.NewWriter(w, cbrotli.WriterOptions{Quality: 1}) }), []byte("x.br")},
+		{compress(bytes.Repeat([]byte{0}, 1<<20), func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) }), []byte("bomb.gz")},
+	}
+}
+
+// FuzzWalk hands arbitrary bytes under an arbitrary name to the walker with
+// small limits, as the scan does: every container (zip, tar, the compressed
+// streams, and every image format) is opened, every member listed and
+// opened, every leaf read in full. Nothing may panic, and every per-file
+// error must wrap an extract sentinel so the report can say why.
+func FuzzWalk(f *testing.F) {
+	for _, s := range fuzzWalkSeeds() {
+		f.Add(s[0], string(s[1]))
+	}
+	lim := extract.Limits{MaxDepth: 6, MaxEntries: 200, MaxFileSize: 4 * extract.MiB, MaxTotalBytes: 64 * extract.MiB, MaxRatio: 200, MaxSpillBytes: 8 * extract.MiB}
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		if name == "" {
+			name = "fuzz"
+		}
+		spill := &Spiller{Max: lim.MaxSpillBytes}
+		defer spill.Close()
+		w := New(lim, spill)
+		w.Visit = func(l *Leaf) {
+			defer l.Done()
+			if _, err := io.Copy(io.Discard, io.NewSectionReader(l.R, 0, l.Size)); err != nil {
+				t.Fatalf("%s: read leaf: %v", l.Loc, err)
+			}
+		}
+		w.OnError = func(loc extract.Location, err error) {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("%s: %v wraps no extract sentinel", loc, err)
+			}
+		}
+		r := newRefs(nil, nil)
+		err := w.visitFile(context.Background(), bytes.NewReader(data), int64(len(data)), extract.Location{name}, 0, r)
+		r.dec()
+		if err != nil {
+			t.Fatalf("visitFile returned %v; only cancellation may end a walk", err)
+		}
+	})
+}
