@@ -334,7 +334,9 @@ func (fi *fileInfo) Sys() any {
 // chain receives the nids of the directories walked through (for cycle
 // checks).
 func (fsys *FS) resolve(op, name string) (*inode, []uint64, error) {
-	if !fs.ValidPath(name) {
+	// A name that is not UTF-8 is still a name on disk (ReadDir lists it):
+	// only the path's shape is checked, so every listed file can be opened.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "_")) {
 		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	hops := 0

@@ -279,3 +279,41 @@ func TestDirentTypeMismatch(t *testing.T) {
 		t.Errorf("exercise error = %v, want ErrCorrupt", err)
 	}
 }
+
+// TestNonUTF8Names: a name that is not UTF-8 (found by the hostile corpus's
+// bit-flipped images) is listed, and the file it names opens and reads; it
+// used to fail with a bare "invalid argument" from fs.ValidPath.
+func TestNonUTF8Names(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
+	for name, body := range want {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	mkfs(t, img, src)
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := exercise(b)
+	if err != nil || n != 4 { // two files and a folder besides the root
+		t.Errorf("exercise = %d entries, %v; want 4, nil", n, err)
+	}
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range want {
+		if got, err := fs.ReadFile(fsys, name); err != nil || string(got) != body {
+			t.Errorf("ReadFile(%q) = %q, %v; want %q", name, got, err, body)
+		}
+	}
+	if os.Getenv("ROMSCAN_WRITE_SEEDS") == "1" {
+		os.WriteFile("testdata/fuzz/FuzzEROFS/non-utf8-names", []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(b))+")\n"), 0o644)
+	}
+}

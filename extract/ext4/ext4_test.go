@@ -905,3 +905,45 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestNonUTF8Names: a name that is not UTF-8 (found by the hostile corpus's
+// bit-flipped images) is listed, and the file it names opens and reads; it
+// used to fail with a bare "invalid argument" from fs.ValidPath.
+func TestNonUTF8Names(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
+	for name, body := range want {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := mkfs(t, src, 256, "-t", "ext4", "-b", "1024", "-O", "^has_journal")
+	fsys := openImage(t, img)
+	got := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			got[p] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if seed := os.Getenv("ROMSCAN_WRITE_SEEDS"); seed == "1" {
+		b, _ := os.ReadFile(img)
+		os.WriteFile("testdata/fuzz/FuzzExt4/non-utf8-names", []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", compactZeros(b))), 0o644)
+	}
+}

@@ -113,7 +113,9 @@ func (f *FS) readDir(in *Inode) ([]dirent, error) {
 
 // lookup resolves a valid fs path to its inode without following symlinks.
 func (f *FS) lookup(op, name string) (*Inode, error) {
-	if !fs.ValidPath(name) {
+	// A name that is not UTF-8 is still a name on disk (ReadDir lists it):
+	// only the path's shape is checked, so every listed file can be opened.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "_")) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	in, err := f.inode(rootIno)
