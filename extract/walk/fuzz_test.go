@@ -5,7 +5,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/brotli/go/cbrotli"
@@ -123,4 +126,76 @@ func FuzzWalk(f *testing.F) {
 			t.Fatalf("visitFile returned %v; only cancellation may end a walk", err)
 		}
 	})
+}
+
+// walkBytes walks data as a file called name and returns the per-file errors.
+func walkBytes(t *testing.T, name string, data []byte) []error {
+	t.Helper()
+	spill := &Spiller{Max: extract.GiB}
+	defer spill.Close()
+	w := New(extract.DefaultLimits(), spill)
+	var errs []error
+	w.Visit = func(l *Leaf) { l.Done() }
+	w.OnError = func(loc extract.Location, err error) { errs = append(errs, err) }
+	r := newRefs(nil, nil)
+	defer r.dec()
+	if err := w.visitFile(context.Background(), bytes.NewReader(data), int64(len(data)), extract.Location{name}, 0, r); err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+// TestMemberErrorsSayWhy: a member that cannot be decoded is an error with
+// a sentinel. FuzzWalk found the bad local header; the decoder errors came
+// with it (they were bare "flate: corrupt input", "zip: checksum error",
+// "unexpected EOF").
+func TestMemberErrorsSayWhy(t *testing.T) {
+	text := strings.Repeat("hello, world\n", 100)
+	good := fuzzZip(zip.Deflate, [2]string{"a.txt", text})
+	// The second member's local header signature is broken; the first keeps
+	// the archive recognisable.
+	badHeader := fuzzZip(zip.Deflate, [2]string{"a.txt", text}, [2]string{"b.txt", text})
+	second := bytes.LastIndex(badHeader, []byte("PK\x03\x04"))
+	badHeader[second] = 'X'
+	badMethod := append([]byte{}, good...)
+	for i := 0; i+4 <= len(badMethod); i++ { // method 99 in both headers
+		switch binary.LittleEndian.Uint32(badMethod[i:]) {
+		case 0x04034b50:
+			binary.LittleEndian.PutUint16(badMethod[i+8:], 99)
+		case 0x02014b50:
+			binary.LittleEndian.PutUint16(badMethod[i+10:], 99)
+		}
+	}
+	badData := append([]byte{}, good...)
+	copy(badData[30+len("a.txt"):], "\xff\xff\xff\xff")
+	badCRC := append([]byte{}, good...)
+	for i := 0; i+4 <= len(badCRC); i++ {
+		switch binary.LittleEndian.Uint32(badCRC[i:]) {
+		case 0x04034b50:
+			badCRC[i+14] ^= 1
+		case 0x02014b50:
+			badCRC[i+16] ^= 1
+		}
+	}
+	gz := compress([]byte(text), func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+	tests := []struct {
+		name string
+		file string
+		data []byte
+		want error
+	}{
+		{"bad-local-header", "x.zip", badHeader, extract.ErrCorrupt},
+		{"unknown-method", "x.zip", badMethod, extract.ErrUnsupported},
+		{"corrupt-deflate", "x.zip", badData, extract.ErrCorrupt},
+		{"bad-crc", "x.zip", badCRC, extract.ErrCorrupt},
+		{"truncated-gzip", "x.gz", gz[:len(gz)/2], extract.ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := walkBytes(t, tt.file, tt.data)
+			if len(errs) != 1 || !errors.Is(errs[0], tt.want) {
+				t.Errorf("errors %v, want one wrapping %v", errs, tt.want)
+			}
+		})
+	}
 }
