@@ -464,7 +464,9 @@ func (fsys *FS) ReadLink(name string) (string, error) {
 		return "", err
 	}
 	if !ino.isSymlink() {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.New("not a symlink")}
+		// Listed as a symlink by its directory entry but not one: the entry
+		// and the inode disagree.
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("inode %d is not a symlink (%w): %w", ino.nid, fs.ErrInvalid, extract.ErrCorrupt)}
 	}
 	t, err := fsys.readLink(ino)
 	if err != nil {

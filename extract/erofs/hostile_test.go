@@ -54,7 +54,9 @@ func exercise(b []byte) (entries int, err error) {
 			return fs.SkipAll
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			fsys.ReadLink(p)
+			if _, err := fsys.ReadLink(p); err != nil && firstErr == nil {
+				firstErr = err
+			}
 			return nil
 		}
 		if d.IsDir() {
@@ -315,5 +317,45 @@ func TestNonUTF8Names(t *testing.T) {
 	}
 	if os.Getenv("ROMSCAN_WRITE_SEEDS") == "1" {
 		os.WriteFile("testdata/fuzz/FuzzEROFS/non-utf8-names", []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(b))+")\n"), 0o644)
+	}
+}
+
+// TestReadLinkNotSymlink: an entry typed as a symlink whose inode is a
+// regular file fails ReadLink with ErrCorrupt (the same bug FuzzExt4 found
+// in ext4; it was a bare "not a symlink").
+func TestReadLinkNotSymlink(t *testing.T) {
+	b := smallImage(t)
+	// Retype the root's entry "small" (EROFS_FT_REG_FILE = 1) as a symlink
+	// (EROFS_FT_SYMLINK = 7). A dirent is nid u64, nameoff u16, type u8,
+	// reserved u8; it is found by the nid of small.
+	orig, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := orig.Stat("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nid [8]byte
+	binary.LittleEndian.PutUint64(nid[:], fi.Sys().(*Stat).Nid)
+	patched := 0
+	for i := 0; i+12 <= len(b); i++ {
+		if bytes.Equal(b[i:i+8], nid[:]) && b[i+10] == 1 {
+			b[i+10] = 7
+			patched++
+		}
+	}
+	if patched != 1 {
+		t.Fatalf("%d dirents of small found, want 1", patched)
+	}
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsys.ReadLink("small"); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("ReadLink(small) = %v, want ErrCorrupt", err)
+	}
+	if _, err := exercise(b); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("exercise = %v, want ErrCorrupt", err)
 	}
 }

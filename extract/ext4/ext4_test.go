@@ -947,3 +947,38 @@ func TestNonUTF8Names(t *testing.T) {
 		os.WriteFile("testdata/fuzz/FuzzExt4/non-utf8-names", []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", compactZeros(b))), 0o644)
 	}
 }
+
+// TestReadLinkNotSymlink: an entry typed as a symlink whose inode is not one
+// (found by FuzzExt4) fails ReadLink with ErrCorrupt; it was a bare error.
+func TestReadLinkNotSymlink(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzExt4/readlink-inode-not-symlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("seed is not a go test fuzz v1 []byte file")
+	}
+	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := expandZeros([]byte(b))
+	fsys, err := Open(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink != 0 {
+			links++
+			if _, err := fsys.ReadLink(p); err != nil && !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("ReadLink(%q) = %v, want ErrCorrupt", p, err)
+			}
+		}
+		return nil
+	})
+	if links == 0 {
+		t.Error("the seed lists no symlink")
+	}
+}

@@ -218,7 +218,9 @@ func (f *FS) ReadLink(name string) (string, error) {
 		return "", err
 	}
 	if !in.isSymlink() {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.New("ext4: not a symlink")}
+		// Listed as a symlink by its directory entry but not one: the entry
+		// and the inode disagree.
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("ext4: inode %d is not a symlink (%w): %w", in.Number, fs.ErrInvalid, extract.ErrCorrupt)}
 	}
 	if in.Size > 64*extract.KiB {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("ext4: symlink target of %d bytes: %w", in.Size, extract.ErrCorrupt)}
