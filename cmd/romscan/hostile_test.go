@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/romscan/romscan/extract"
 	"github.com/romscan/romscan/internal/testutil"
 	"github.com/romscan/romscan/report"
 )
@@ -190,6 +191,18 @@ func hostileRecipes() []hostileFile {
 	}
 }
 
+// explained reports whether a per-file error says why the file could not be
+// read: it names one of the extract sentinels (corrupt, limit, unsupported,
+// not this format, needs base) or is a text parser's syntax error.
+func explained(msg string) bool {
+	for _, err := range []error{extract.ErrNotFormat, extract.ErrCorrupt, extract.ErrLimit, extract.ErrUnsupported, extract.ErrNeedsBase} {
+		if strings.Contains(msg, err.Error()) {
+			return true
+		}
+	}
+	return strings.Contains(msg, "syntax error")
+}
+
 // TestHostileCorpus runs romscan scan and romscan extract as child
 // processes over hostile files built in code plus the corpus's own hostile
 // files, and checks: the exit code, one error per file that must fail, no
@@ -307,6 +320,9 @@ func TestHostileCorpus(t *testing.T) {
 	for _, e := range rep.Errors {
 		if strings.Contains(e.Error, "internal error") {
 			t.Errorf("%s: a panic was recovered: %s", e.Location, e.Error)
+		}
+		if !explained(e.Error) {
+			t.Errorf("%s: the error does not say why: %s", e.Location, e.Error)
 		}
 		top := strings.SplitN(e.Location, "!", 2)[0]
 		errorsFor[filepath.Base(top)]++
