@@ -199,3 +199,21 @@ func TestMemberErrorsSayWhy(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeLimitInMemory: the per-file limit holds for a member decoded in
+// memory (under the spill threshold), whatever size it declared.
+func TestDecodeLimitInMemory(t *testing.T) {
+	s := &Spiller{Max: extract.GiB}
+	defer s.Close()
+	for _, hint := range []int64{-1, 10} {
+		_, _, err := s.Decode(context.Background(), bytes.NewReader(make([]byte, 2*extract.MiB)), hint, extract.MiB, "m")
+		if !errors.Is(err, extract.ErrLimit) {
+			t.Errorf("hint %d: Decode of 2 MiB with a 1 MiB limit = %v, want ErrLimit", hint, err)
+		}
+	}
+	ra, release, err := s.Decode(context.Background(), bytes.NewReader(make([]byte, extract.MiB)), -1, extract.MiB, "m")
+	if err != nil || ra.Size() != extract.MiB {
+		t.Fatalf("Decode of exactly the limit = %v", err)
+	}
+	release()
+}

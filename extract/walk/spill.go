@@ -82,6 +82,10 @@ func (s *Spiller) Decode(ctx context.Context, r io.Reader, sizeHint, maxSize int
 			}
 			n, err := r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
+			if maxSize > 0 && int64(len(buf)) > maxSize {
+				// The per-file limit holds in memory too, not only once spilled.
+				return nil, nil, fmt.Errorf("decode %s: %d bytes decoded, over the %d-byte limit (raise --max-file-size): %w", what, len(buf), maxSize, extract.ErrLimit)
+			}
 			if err == io.EOF {
 				return bytes.NewReader(buf), func() {}, nil
 			}
