@@ -439,7 +439,9 @@ func (fsys *FS) Stat(name string) (fs.FileInfo, error) {
 }
 
 // ReadDir lists the directory name sorted by file name. Entries that point
-// back at the directory or one of its ancestors (a cycle) are left out.
+// back at the directory or one of its ancestors (a cycle) are left out, and
+// then the other entries come with an error wrapping extract.ErrCorrupt that
+// names them, so the cycle is reported rather than silently cut.
 func (fsys *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	ino, chain, err := fsys.resolve("readdir", name)
 	if err != nil {
@@ -454,7 +456,15 @@ func (fsys *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	return fsys.dirEntries(ents, chain), nil
+	out := fsys.dirEntries(ents, chain)
+	if len(out) < len(ents) {
+		for _, d := range ents {
+			if d.ftype == ftDir && containsNid(chain, d.nid) {
+				return out, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("entry %q points back at directory inode %d on its own path (a cycle): %w", d.name, d.nid, extract.ErrCorrupt)}
+			}
+		}
+	}
+	return out, nil
 }
 
 // ReadLink returns the target of the symlink name.
