@@ -13,6 +13,7 @@ import (
 	"github.com/ulikunitz/xz"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/romscan/romscan/extract/erofs"
 	"github.com/romscan/romscan/extract/payload"
 	"github.com/romscan/romscan/extract/payload/metadata"
 	"github.com/romscan/romscan/internal/testutil"
@@ -145,6 +146,45 @@ func linksImage(t *testing.T, kind string, cycle bool) []byte {
 	b, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cycle && kind == "erofs" {
+		// EROFS directory entry: nid u64, nameoff u16, file_type u8 (2 =
+		// directory), reserved u8; the folder's entry gets the root's nid.
+		fsys, err := erofs.Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nidOf := func(name string) []byte {
+			fi, err := fsys.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return binary.LittleEndian.AppendUint64(nil, fi.Sys().(*erofs.Stat).Nid)
+		}
+		dirNid, rootNid := nidOf("cyc/"+cycleDirName), nidOf(".")
+		// The folder's own "." and its child's ".." carry its nid too: the
+		// entry wanted is the one whose name offset, counted from the start
+		// of its directory block (a multiple of 12 bytes back), names it.
+		named := func(i int) bool {
+			off := int(binary.LittleEndian.Uint16(b[i+8:]))
+			for base := i; base >= 0 && base > i-12*64; base -= 12 {
+				if bytes.HasPrefix(b[min(base+off, len(b)):], []byte(cycleDirName)) {
+					return true
+				}
+			}
+			return false
+		}
+		n := 0
+		for i := 0; i+12 <= len(b); i++ {
+			if bytes.Equal(b[i:i+8], dirNid) && b[i+10] == 2 && named(i) {
+				copy(b[i:], rootNid)
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("cycle.erofs: %d entries of %q found, want 1", n, cycleDirName)
+		}
+		return b
 	}
 	if cycle {
 		// ext4 directory entry: inode u32, rec_len u16, name_len u8,

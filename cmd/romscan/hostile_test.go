@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -90,6 +91,17 @@ func hostileRecipes() []hostileFile {
 			b := sampleFile(t, "apks/harvester.apk")
 			return b[:len(b)/2]
 		}, false},
+		// Janus (CVE-2017-13156): a DEX header prepended to a signed APK;
+		// the zip's offsets are left as they were, so it is read from its
+		// local headers.
+		{"janus-built.apk", func(t *testing.T) []byte {
+			dex := make([]byte, 0x70)
+			copy(dex, "dex\n035\x00")
+			binary.LittleEndian.PutUint32(dex[32:], 0x70)       // file_size
+			binary.LittleEndian.PutUint32(dex[36:], 0x70)       // header_size
+			binary.LittleEndian.PutUint32(dex[40:], 0x12345678) // endian_tag
+			return append(dex, sampleFile(t, "apks/harvester.apk")...)
+		}, false},
 		{"garbage.dex", func(t *testing.T) []byte {
 			return append([]byte("dex\n035\x00"), bytes.Repeat([]byte{0xff}, 4096)...)
 		}, true},
@@ -114,8 +126,9 @@ func hostileRecipes() []hostileFile {
 		}, false},
 		{"links.tar", func(t *testing.T) []byte { return linksTar(t) }, false},
 		{"links.ext4", func(t *testing.T) []byte { return linksImage(t, "ext4", false) }, false},
-		{"cycle.ext4", func(t *testing.T) []byte { return linksImage(t, "ext4", true) }, false},
+		{"cycle.ext4", func(t *testing.T) []byte { return linksImage(t, "ext4", true) }, true},
 		{"links.erofs", func(t *testing.T) []byte { return linksImage(t, "erofs", false) }, false},
+		{"cycle.erofs", func(t *testing.T) []byte { return linksImage(t, "erofs", true) }, true},
 		// A member declaring 4 GiB that holds a few bytes: nothing is
 		// allocated by the declared size, and the mismatch is an error.
 		{"huge-declared.zip", func(t *testing.T) []byte {
@@ -360,6 +373,9 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	if !rules["duplicate-entries.apk signing.duplicate-entry"] {
 		t.Error("duplicate-entries.apk: two different classes.dex not reported")
+	}
+	if !rules["janus-built.apk signing.janus-polyglot"] {
+		t.Error("janus-built.apk: the DEX prefix (Janus) is not reported")
 	}
 	if testutil.CorpusDir() != "" && !rules["janus.apk signing.janus-polyglot"] {
 		t.Error("janus.apk: the DEX prefix (Janus) is not reported")
