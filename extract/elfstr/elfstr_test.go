@@ -320,8 +320,9 @@ func FuzzELF(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
-			if !extract.HasSentinel(err) {
-				t.Fatalf("Open: %v wraps no extract sentinel", err)
+			// Open recovers panics of debug/elf; one of ours is a bug.
+			if !extract.HasSentinel(err) || strings.Contains(err.Error(), "panic in "+extract.OwnPackages) {
+				t.Fatalf("Open: %v", err)
 			}
 			return
 		}
