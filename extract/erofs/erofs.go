@@ -588,7 +588,9 @@ type dir struct {
 func (d *dir) Stat() (fs.FileInfo, error) { return d.fi, nil }
 func (d *dir) Close() error               { return nil }
 func (d *dir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.path, Err: errors.New("is a directory")}
+	// Reached by a reader when its directory entry said "file": the entry
+	// and the inode disagree.
+	return 0, &fs.PathError{Op: "read", Path: d.path, Err: fmt.Errorf("inode %d is a directory (%w): %w", d.fi.ino.nid, fs.ErrInvalid, extract.ErrCorrupt)}
 }
 
 // ReadDir implements fs.ReadDirFile.

@@ -364,3 +364,24 @@ func TestReadLinkNotSymlink(t *testing.T) {
 		t.Errorf("exercise = %v, want ErrCorrupt", err)
 	}
 }
+
+// TestDirentFileInodeDir: an entry typed as a regular file whose inode is a
+// directory (found by FuzzEROFS) fails to read with ErrCorrupt; it was a
+// bare "is a directory".
+func TestDirentFileInodeDir(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-file-inode-dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("seed is not a go test fuzz v1 []byte file")
+	}
+	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exercise([]byte(b)); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("exercise error = %v, want ErrCorrupt", err)
+	}
+}

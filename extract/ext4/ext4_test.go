@@ -982,3 +982,45 @@ func TestReadLinkNotSymlink(t *testing.T) {
 		t.Error("the seed lists no symlink")
 	}
 }
+
+// TestDirentFileInodeDir: an entry typed as a regular file whose inode is a
+// directory fails to read with ErrCorrupt (the same bug FuzzEROFS found in
+// EROFS; it was a bare "is a directory").
+func TestDirentFileInodeDir(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "subdir0123"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := mkfs(t, src, 256, "-t", "ext4", "-b", "1024", "-O", "^has_journal,^metadata_csum,^dir_index")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Directory entry: inode u32, rec_len u16, name_len u8, file_type u8
+	// (1 = regular file, 2 = directory), name.
+	i := bytes.Index(b, []byte("\x0a\x02subdir0123"))
+	if i < 0 {
+		t.Fatal("entry subdir0123 not found")
+	}
+	b[i+1] = 1
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := fsys.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range ents {
+		if e.Name() == "subdir0123" {
+			found = e.Type().IsRegular()
+		}
+	}
+	if !found {
+		t.Fatal("subdir0123 is not listed as a regular file")
+	}
+	if _, err := fs.ReadFile(fsys, "subdir0123"); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("ReadFile = %v, want ErrCorrupt", err)
+	}
+}

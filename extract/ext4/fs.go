@@ -262,7 +262,9 @@ type dir struct {
 func (d *dir) Stat() (fs.FileInfo, error) { return d.fi, nil }
 func (d *dir) Close() error               { return nil }
 func (d *dir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.fi.name, Err: errors.New("ext4: is a directory")}
+	// Reached by a reader when its directory entry said "file": the entry
+	// and the inode disagree.
+	return 0, &fs.PathError{Op: "read", Path: d.fi.name, Err: fmt.Errorf("ext4: inode %d is a directory (%w): %w", d.fi.in.Number, fs.ErrInvalid, extract.ErrCorrupt)}
 }
 
 func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
