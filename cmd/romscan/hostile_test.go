@@ -345,6 +345,9 @@ func TestHostileCorpus(t *testing.T) {
 			t.Errorf("%s: no per-file error in the report", h.name)
 		}
 	}
+	if testutil.CorpusDir() != "" && errorsFor["invalid_crc.simg"] == 0 {
+		t.Error("invalid_crc.simg: the CRC32 mismatch is not reported")
+	}
 	for _, want := range []string{"bomb.zip", "deep.zip"} {
 		found := false
 		for _, e := range rep.Errors {

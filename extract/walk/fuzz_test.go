@@ -217,3 +217,45 @@ func TestDecodeLimitInMemory(t *testing.T) {
 	}
 	release()
 }
+
+// TestSparseBadCRC: a sparse image whose CRC32 chunk does not match is
+// reported (ErrCorrupt), and its expanded image is still walked. It was read
+// without a word.
+func TestSparseBadCRC(t *testing.T) {
+	le := binary.LittleEndian
+	img := make([]byte, 28)
+	le.PutUint32(img[0:], 0xed26ff3a) // magic
+	le.PutUint16(img[4:], 1)          // major version
+	le.PutUint16(img[8:], 28)         // file header size
+	le.PutUint16(img[10:], 12)        // chunk header size
+	le.PutUint32(img[12:], 4096)      // block size
+	le.PutUint32(img[16:], 1)         // blocks
+	le.PutUint32(img[20:], 2)         // chunks
+	chunk := func(typ uint16, blocks uint32, data []byte) {
+		h := make([]byte, 12)
+		le.PutUint16(h[0:], typ)
+		le.PutUint32(h[4:], blocks)
+		le.PutUint32(h[8:], uint32(12+len(data)))
+		img = append(append(img, h...), data...)
+	}
+	chunk(0xcac1, 1, []byte(strings.Repeat("ro.x=1\n", 585)+"\n")) // raw, 4096 bytes
+	chunk(0xcac4, 0, []byte{1, 2, 3, 4})                           // CRC32, wrong
+	var leaves int
+	spill := &Spiller{Max: extract.GiB}
+	defer spill.Close()
+	w := New(extract.DefaultLimits(), spill)
+	var errs []error
+	w.Visit = func(l *Leaf) { leaves++; l.Done() }
+	w.OnError = func(loc extract.Location, err error) { errs = append(errs, err) }
+	r := newRefs(nil, nil)
+	defer r.dec()
+	if err := w.visitFile(context.Background(), bytes.NewReader(img), int64(len(img)), extract.Location{"bad-crc.simg"}, 0, r); err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], extract.ErrCorrupt) || !strings.Contains(errs[0].Error(), "CRC32") {
+		t.Errorf("errors %v, want one CRC32 mismatch wrapping ErrCorrupt", errs)
+	}
+	if leaves != 1 {
+		t.Errorf("%d leaves, want the expanded image", leaves)
+	}
+}
