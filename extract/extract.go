@@ -26,6 +26,18 @@ var (
 	ErrNeedsBase = errors.New("needs base image")
 )
 
+// HasSentinel reports whether err wraps one of the sentinels above: every
+// parser error on bad input must, so the scan can say why a file was skipped
+// (the fuzz targets check it).
+func HasSentinel(err error) bool {
+	for _, s := range []error{ErrNotFormat, ErrCorrupt, ErrLimit, ErrUnsupported, ErrNeedsBase} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // Size units, named so limits read as what they mean.
 const (
 	KiB int64 = 1 << 10

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/romscan/romscan/extract"
 )
 
 // buildTable makes a minimal resources.arsc: a table header and a global
@@ -116,7 +118,10 @@ func FuzzResourceStrings(f *testing.F) {
 	f.Add(buildTable([]string{"a", "http://x.cn/"}, true))
 	f.Add(buildTable([]string{"b"}, false))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ResourceStrings(bytes.NewReader(b), int64(len(b)), func(string) {})
+		err := ResourceStrings(bytes.NewReader(b), int64(len(b)), func(string) {})
+		if err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("%v wraps no extract sentinel", err)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/romscan/romscan/extract"
 	"github.com/romscan/romscan/internal/testutil"
 	"github.com/romscan/romscan/report"
 )
@@ -42,6 +45,9 @@ func zipOf(t *testing.T, files ...[2]string) []byte {
 }
 
 func bitflip(b []byte, seed int64, n int) []byte {
+	if b == nil {
+		return nil // a recipe whose source is missing is skipped
+	}
 	out := append([]byte{}, b...)
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n && len(out) > 0; i++ {
@@ -88,6 +94,17 @@ func hostileRecipes() []hostileFile {
 			b := sampleFile(t, "apks/harvester.apk")
 			return b[:len(b)/2]
 		}, false},
+		// Janus (CVE-2017-13156): a DEX header prepended to a signed APK;
+		// the zip's offsets are left as they were, so it is read from its
+		// local headers.
+		{"janus-built.apk", func(t *testing.T) []byte {
+			dex := make([]byte, 0x70)
+			copy(dex, "dex\n035\x00")
+			binary.LittleEndian.PutUint32(dex[32:], 0x70)       // file_size
+			binary.LittleEndian.PutUint32(dex[36:], 0x70)       // header_size
+			binary.LittleEndian.PutUint32(dex[40:], 0x12345678) // endian_tag
+			return append(dex, sampleFile(t, "apks/harvester.apk")...)
+		}, false},
 		{"garbage.dex", func(t *testing.T) []byte {
 			return append([]byte("dex\n035\x00"), bytes.Repeat([]byte{0xff}, 4096)...)
 		}, true},
@@ -107,10 +124,99 @@ func hostileRecipes() []hostileFile {
 		{"flipped-ota-block.zip", func(t *testing.T) []byte {
 			return bitflip(sampleFile(t, "rom-v1/ota-block.zip"), 4, 200)
 		}, false},
+		{"slip-drive.zip", func(t *testing.T) []byte {
+			return zipOf(t, [2]string{"C:\\evil.prop", "ro.x=1"}, [2]string{"C:/evil2.prop", "ro.x=2"}, [2]string{"\\\\host\\share\\unc.prop", "ro.x=3"}, [2]string{"d/../../../up.prop", "ro.x=4"})
+		}, false},
+		{"links.tar", func(t *testing.T) []byte { return linksTar(t) }, false},
+		{"links.ext4", func(t *testing.T) []byte { return linksImage(t, "ext4", false) }, false},
+		{"cycle.ext4", func(t *testing.T) []byte { return linksImage(t, "ext4", true) }, true},
+		{"links.erofs", func(t *testing.T) []byte { return linksImage(t, "erofs", false) }, false},
+		{"cycle.erofs", func(t *testing.T) []byte { return linksImage(t, "erofs", true) }, true},
+		// A member declaring 4 GiB that holds a few bytes: nothing is
+		// allocated by the declared size, and the mismatch is an error.
+		{"huge-declared.zip", func(t *testing.T) []byte {
+			b := zipOf(t, [2]string{"big.bin", "only a few bytes"})
+			return patchZipSizes(t, b, 0xfffffff0)
+		}, true},
+		// A sparse image declaring 16 TiB of "don't care" blocks.
+		{"huge-declared.simg", func(t *testing.T) []byte { return hugeSparse() }, true},
+		{"ops-outside.payload.bin", func(t *testing.T) []byte { return payloadOpsOutside(t) }, true},
+		{"truncated-super.img", func(t *testing.T) []byte {
+			b := sampleFile(t, "rom-v1/super.img")
+			return b[:8192]
+		}, true},
+		{"flipped-super.img", func(t *testing.T) []byte {
+			return bitflip(sampleFile(t, "rom-v1/super.img"), 5, 3000)
+		}, false},
+		{"truncated-ota-payload.zip", func(t *testing.T) []byte {
+			b := sampleFile(t, "rom-v1/ota-payload.zip")
+			return b[:len(b)*2/3]
+		}, false},
+		{"flipped-ota-payload.zip", func(t *testing.T) []byte {
+			return bitflip(sampleFile(t, "rom-v1/ota-payload.zip"), 6, 200)
+		}, false},
+		{"truncated-fastboot.tgz", func(t *testing.T) []byte {
+			b := sampleFile(t, "rom-v1/fastboot.tgz")
+			return b[:len(b)/2]
+		}, true},
+		{"flipped-fastboot.tgz", func(t *testing.T) []byte {
+			return bitflip(sampleFile(t, "rom-v1/fastboot.tgz"), 7, 100)
+		}, false},
+		{"truncated-payload.bin", func(t *testing.T) []byte {
+			b := corpusFile(t, "firmware/aosp-update_engine/full_payload.bin")
+			return b[:len(b)/2]
+		}, true},
+		{"flipped-payload.bin", func(t *testing.T) []byte {
+			return bitflip(corpusFile(t, "firmware/aosp-update_engine/full_payload.bin"), 8, 200)
+		}, false},
+		{"truncated-boot.img", func(t *testing.T) []byte {
+			b := corpusXZ(t, "firmware/boot-images/issue_54/boot.img.xz")
+			return b[:len(b)/3]
+		}, false},
+		{"flipped-boot.img", func(t *testing.T) []byte {
+			return bitflip(corpusXZ(t, "firmware/boot-images/issue_54/boot.img.xz"), 9, 500)
+		}, false},
+		{"truncated-vbmeta.img", func(t *testing.T) []byte {
+			b := corpusFile(t, "firmware/iris-hp4024/vbmeta.img")
+			return b[:len(b)/3]
+		}, false},
+		{"flipped-vbmeta.img", func(t *testing.T) []byte {
+			return bitflip(corpusFile(t, "firmware/iris-hp4024/vbmeta.img"), 10, 50)
+		}, false},
+		{"truncated.odex", func(t *testing.T) []byte {
+			b := corpusFile(t, "firmware/iris-hp4024/system/app/SecureElement/oat/arm/SecureElement.odex")
+			return b[:len(b)/2]
+		}, false},
+		{"flipped.odex", func(t *testing.T) []byte {
+			return bitflip(corpusFile(t, "firmware/iris-hp4024/system/app/SecureElement/oat/arm/SecureElement.odex"), 11, 300)
+		}, false},
+		{"truncated.vdex", func(t *testing.T) []byte {
+			b := corpusFile(t, "firmware/iris-hp4024/system/app/SecureElement/oat/arm/SecureElement.vdex")
+			return b[:len(b)/2]
+		}, false},
+		{"flipped.vdex", func(t *testing.T) []byte {
+			return bitflip(corpusFile(t, "firmware/iris-hp4024/system/app/SecureElement/oat/arm/SecureElement.vdex"), 12, 300)
+		}, false},
+		{"truncated-lp-metadata.img", func(t *testing.T) []byte {
+			b := corpusFile(t, "firmware/lp-metadata/super_empty-group_basic.img")
+			return b[:len(b)/2]
+		}, false},
 		{"ansi.prop", func(t *testing.T) []byte {
 			return []byte("ro.product.model=\x1b[31mEVIL\x1b[0m\r\nro.build.fingerprint=x\x1b]0;title\x07\nurl=http://42.62.48.9/\x1b[2Jx\n")
 		}, false},
 	}
+}
+
+// explained reports whether a per-file error says why the file could not be
+// read: it names one of the extract sentinels (corrupt, limit, unsupported,
+// not this format, needs base) or is a text parser's syntax error.
+func explained(msg string) bool {
+	for _, err := range []error{extract.ErrNotFormat, extract.ErrCorrupt, extract.ErrLimit, extract.ErrUnsupported, extract.ErrNeedsBase} {
+		if strings.Contains(msg, err.Error()) {
+			return true
+		}
+	}
+	return strings.Contains(msg, "syntax error")
 }
 
 // TestHostileCorpus runs romscan scan and romscan extract as child
@@ -131,11 +237,16 @@ func TestHostileCorpus(t *testing.T) {
 	if err := os.Mkdir(in, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	recipes := hostileRecipes()
-	for _, h := range recipes {
-		if err := os.WriteFile(filepath.Join(in, h.name), h.data(t), 0o644); err != nil {
+	var recipes []hostileFile
+	for _, h := range hostileRecipes() {
+		b := h.data(t)
+		if b == nil {
+			continue // its tool or corpus file is missing (logged)
+		}
+		if err := os.WriteFile(filepath.Join(in, h.name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		recipes = append(recipes, h)
 	}
 	// A 1 GiB single line of text.
 	f, err := os.Create(filepath.Join(in, "one-line.txt"))
@@ -155,7 +266,8 @@ func TestHostileCorpus(t *testing.T) {
 	inputs := []string{in}
 	if c := testutil.CorpusDir(); c != "" {
 		for _, rel := range []string{"apks/androguard/AXML", "apks/apktool/GHSA-2hqv-2xv4-5h5w.apk", "apks/fdroidserver/janus.apk",
-			"firmware/android-sparse-rs/invalid_crc.simg", "apks/androguard/apksig/v1-only-with-nul-in-entry-name.apk"} {
+			"firmware/android-sparse-rs/invalid_crc.simg", "apks/androguard/apksig/v1-only-with-nul-in-entry-name.apk",
+			"apks/apktool/issue1589.apk"} {
 			inputs = append(inputs, filepath.Join(c, rel))
 		}
 	}
@@ -193,7 +305,11 @@ func TestHostileCorpus(t *testing.T) {
 	}
 
 	jsonOut := filepath.Join(tmp, "report.json")
-	code, stderr, rss := runChild(append([]string{"scan", "--quiet", "--fail-on", "none", "-o", "json=" + jsonOut}, inputs...)...)
+	// scanArgs are the scan's flags and inputs, without the output.
+	scanArgs := append([]string{"--quiet", "--fail-on", "none"}, inputs...)
+	start := time.Now()
+	code, stderr, rss := runChild(append([]string{"scan", "-o", "json=" + jsonOut}, scanArgs...)...)
+	full := time.Since(start)
 	if code != exitOK {
 		t.Errorf("scan exit %d, want 0; stderr:\n%s", code, stderr)
 	}
@@ -221,6 +337,9 @@ func TestHostileCorpus(t *testing.T) {
 		if strings.Contains(e.Error, "internal error") {
 			t.Errorf("%s: a panic was recovered: %s", e.Location, e.Error)
 		}
+		if !explained(e.Error) {
+			t.Errorf("%s: the error does not say why: %s", e.Location, e.Error)
+		}
 		top := strings.SplitN(e.Location, "!", 2)[0]
 		errorsFor[filepath.Base(top)]++
 	}
@@ -228,6 +347,9 @@ func TestHostileCorpus(t *testing.T) {
 		if h.wantError && errorsFor[h.name] == 0 {
 			t.Errorf("%s: no per-file error in the report", h.name)
 		}
+	}
+	if testutil.CorpusDir() != "" && errorsFor["invalid_crc.simg"] == 0 {
+		t.Error("invalid_crc.simg: the CRC32 mismatch is not reported")
 	}
 	for _, want := range []string{"bomb.zip", "deep.zip"} {
 		found := false
@@ -258,6 +380,9 @@ func TestHostileCorpus(t *testing.T) {
 	if !rules["duplicate-entries.apk signing.duplicate-entry"] {
 		t.Error("duplicate-entries.apk: two different classes.dex not reported")
 	}
+	if !rules["janus-built.apk signing.janus-polyglot"] {
+		t.Error("janus-built.apk: the DEX prefix (Janus) is not reported")
+	}
 	if testutil.CorpusDir() != "" && !rules["janus.apk signing.janus-polyglot"] {
 		t.Error("janus.apk: the DEX prefix (Janus) is not reported")
 	}
@@ -265,6 +390,49 @@ func TestHostileCorpus(t *testing.T) {
 	(report.Table{}).Render(&table, &rep)
 	if bytes.ContainsAny(table.Bytes(), "\x1b\r\x07") {
 		t.Error("control bytes from scanned files reached the table")
+	}
+
+	// --timeout and Ctrl-C stop the scan cleanly: exit 3, the partial report
+	// written, no panic, no temp files (checked below with the rest). The
+	// stop comes at a third of the full scan's time, so it lands mid-scan.
+	if stopAfter := full / 3; stopAfter < 300*time.Millisecond {
+		t.Logf("full scan took %s: too short to stop it midway", full)
+	} else {
+		for _, how := range []string{"timeout", "interrupt"} {
+			partial := filepath.Join(tmp, "partial-"+how+".json")
+			args := []string{"scan", "-o", "json=" + partial}
+			if how == "timeout" {
+				args = append(args, "--timeout", stopAfter.String())
+			}
+			cmd := exec.Command(bin, append(args, scanArgs...)...)
+			cmd.Env = append(os.Environ(), "TMPDIR="+childTmp)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if how == "interrupt" {
+				time.Sleep(stopAfter)
+				cmd.Process.Signal(os.Interrupt)
+			}
+			err := cmd.Wait()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != exitNothing || !strings.Contains(stderr.String(), "partial report written") {
+				t.Errorf("%s after %s: exit %d, want %d and a partial report; stderr:\n%s", how, stopAfter, code, exitNothing, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "panic") || strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("%s: panicked:\n%s", how, stderr.String())
+			}
+			var part report.Report
+			if b, err := os.ReadFile(partial); err != nil {
+				t.Errorf("%s: no partial report: %v", how, err)
+			} else if err := json.Unmarshal(b, &part); err != nil {
+				t.Errorf("%s: partial report does not parse: %v", how, err)
+			}
+		}
 	}
 
 	// extract, recursively, of each hostile archive: nothing outside out/.
@@ -284,8 +452,18 @@ func TestHostileCorpus(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(tmp, p)
 		top := strings.SplitN(filepath.ToSlash(rel), "/", 2)[0]
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A link written by extract must stay inside the output folder.
+			target, _ := os.Readlink(p)
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(p), target)
+			}
+			if r, err := filepath.Rel(filepath.Join(tmp, "out"), target); err != nil || !filepath.IsLocal(r) {
+				t.Errorf("symlink %s points outside the output folder: %s", rel, target)
+			}
+		}
 		switch top {
-		case "romscan", "hostile", "report.json", "out", "rss":
+		case "romscan", "hostile", "report.json", "out", "rss", "partial-timeout.json", "partial-interrupt.json":
 		default:
 			t.Errorf("file written outside the output folders: %s", rel)
 		}

@@ -236,10 +236,19 @@ func FuzzTransferList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tl, err := ParseTransferList(bytes.NewReader(in), extract.DefaultLimits())
 		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("ParseTransferList: %v wraps no extract sentinel", err)
+			}
 			return
 		}
 		im, err := NewImage(tl, bytes.NewReader(data), int64(len(data)))
-		if err != nil || im.Size() > 64*BlockSize {
+		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("NewImage: %v wraps no extract sentinel", err)
+			}
+			return
+		}
+		if im.Size() > 64*BlockSize {
 			return
 		}
 		buf := make([]byte, im.Size())

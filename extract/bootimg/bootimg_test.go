@@ -458,12 +458,19 @@ func FuzzBootImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		im, err := Open(bytes.NewReader(data), int64(len(data)), extract.Limits{MaxFileSize: 16 * extract.MiB, MaxRatio: 100, MaxEntries: 10000})
 		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("Open: %v wraps no extract sentinel", err)
+			}
 			return
 		}
 		_ = im.Info()
+		// Every member is listed and read; any error must say why.
 		_ = fs.WalkDir(im, ".", func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
-				_, _ = fs.ReadFile(im, p)
+				_, err = fs.ReadFile(im, p)
+			}
+			if err != nil && !extract.HasSentinel(err) {
+				t.Fatalf("%s: %v wraps no extract sentinel", p, err)
 			}
 			return nil
 		})

@@ -47,7 +47,7 @@ type region struct {
 func Open(r io.ReaderAt, size int64) (l *Lib, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			l, err = nil, fmt.Errorf("elf: malformed file (parser panic: %v): %w", p, extract.ErrCorrupt)
+			l, err = nil, extract.PanicError("elf: malformed file", p)
 		}
 	}()
 	if size < 16 {

@@ -334,7 +334,9 @@ func (fi *fileInfo) Sys() any {
 // chain receives the nids of the directories walked through (for cycle
 // checks).
 func (fsys *FS) resolve(op, name string) (*inode, []uint64, error) {
-	if !fs.ValidPath(name) {
+	// A name that is not UTF-8 is still a name on disk (ReadDir lists it):
+	// only the path's shape is checked, so every listed file can be opened.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "_")) {
 		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	hops := 0
@@ -437,7 +439,9 @@ func (fsys *FS) Stat(name string) (fs.FileInfo, error) {
 }
 
 // ReadDir lists the directory name sorted by file name. Entries that point
-// back at the directory or one of its ancestors (a cycle) are left out.
+// back at the directory or one of its ancestors (a cycle) are left out, and
+// then the other entries come with an error wrapping extract.ErrCorrupt that
+// names them, so the cycle is reported rather than silently cut.
 func (fsys *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	ino, chain, err := fsys.resolve("readdir", name)
 	if err != nil {
@@ -452,7 +456,15 @@ func (fsys *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	return fsys.dirEntries(ents, chain), nil
+	out := fsys.dirEntries(ents, chain)
+	if len(out) < len(ents) {
+		for _, d := range ents {
+			if d.ftype == ftDir && containsNid(chain, d.nid) {
+				return out, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("entry %q points back at directory inode %d on its own path (a cycle): %w", d.name, d.nid, extract.ErrCorrupt)}
+			}
+		}
+	}
+	return out, nil
 }
 
 // ReadLink returns the target of the symlink name.
@@ -462,7 +474,9 @@ func (fsys *FS) ReadLink(name string) (string, error) {
 		return "", err
 	}
 	if !ino.isSymlink() {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.New("not a symlink")}
+		// Listed as a symlink by its directory entry but not one: the entry
+		// and the inode disagree.
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("inode %d is not a symlink (%w): %w", ino.nid, fs.ErrInvalid, extract.ErrCorrupt)}
 	}
 	t, err := fsys.readLink(ino)
 	if err != nil {
@@ -574,7 +588,9 @@ type dir struct {
 func (d *dir) Stat() (fs.FileInfo, error) { return d.fi, nil }
 func (d *dir) Close() error               { return nil }
 func (d *dir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.path, Err: errors.New("is a directory")}
+	// Reached by a reader when its directory entry said "file": the entry
+	// and the inode disagree.
+	return 0, &fs.PathError{Op: "read", Path: d.path, Err: fmt.Errorf("inode %d is a directory (%w): %w", d.fi.ino.nid, fs.ErrInvalid, extract.ErrCorrupt)}
 }
 
 // ReadDir implements fs.ReadDirFile.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ulikunitz/xz/lzma"
@@ -54,7 +55,9 @@ func exercise(b []byte) (entries int, err error) {
 			return fs.SkipAll
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			fsys.ReadLink(p)
+			if _, err := fsys.ReadLink(p); err != nil && firstErr == nil {
+				firstErr = err
+			}
 			return nil
 		}
 		if d.IsDir() {
@@ -153,9 +156,13 @@ func TestHostileCases(t *testing.T) {
 		for i := 0; i < first/direntSize; i++ {
 			le.PutUint64(b[dirOff+int64(i)*direntSize:], fsys.sb.RootNid)
 		}
-		n, _ := exercise(b)
+		n, err := exercise(b)
 		if n == 0 || n > 5000 {
 			t.Errorf("walk over a cycle visited %d entries", n)
+		}
+		// The cut is reported, as ext4 does (it was silent).
+		if !errors.Is(err, extract.ErrCorrupt) || !strings.Contains(err.Error(), "cycle") {
+			t.Errorf("walk over a cycle: error %v, want a cycle wrapping ErrCorrupt", err)
 		}
 	})
 	t.Run("bad-dirent-nameoff", func(t *testing.T) {
@@ -252,7 +259,10 @@ func FuzzEROFS(f *testing.F) {
 		f.Add(smallImage(f))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		exercise(b)
+		// exercise lists and reads every file; the first error must say why.
+		if _, err := exercise(b); err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("%v wraps no extract sentinel", err)
+		}
 	})
 }
 
@@ -261,6 +271,105 @@ func FuzzEROFS(f *testing.F) {
 // fail with ErrCorrupt, so the walk records a corrupt image, not a bare error.
 func TestDirentTypeMismatch(t *testing.T) {
 	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-dir-inode-not")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("seed is not a go test fuzz v1 []byte file")
+	}
+	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exercise([]byte(b)); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("exercise error = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestNonUTF8Names: a name that is not UTF-8 (found by the hostile corpus's
+// bit-flipped images) is listed, and the file it names opens and reads; it
+// used to fail with a bare "invalid argument" from fs.ValidPath.
+func TestNonUTF8Names(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
+	for name, body := range want {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	mkfs(t, img, src)
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := exercise(b)
+	if err != nil || n != 4 { // two files and a folder besides the root
+		t.Errorf("exercise = %d entries, %v; want 4, nil", n, err)
+	}
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range want {
+		if got, err := fs.ReadFile(fsys, name); err != nil || string(got) != body {
+			t.Errorf("ReadFile(%q) = %q, %v; want %q", name, got, err, body)
+		}
+	}
+	if os.Getenv("ROMSCAN_WRITE_SEEDS") == "1" {
+		os.WriteFile("testdata/fuzz/FuzzEROFS/non-utf8-names", []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(b))+")\n"), 0o644)
+	}
+}
+
+// TestReadLinkNotSymlink: an entry typed as a symlink whose inode is a
+// regular file fails ReadLink with ErrCorrupt (the same bug FuzzExt4 found
+// in ext4; it was a bare "not a symlink").
+func TestReadLinkNotSymlink(t *testing.T) {
+	b := smallImage(t)
+	// Retype the root's entry "small" (EROFS_FT_REG_FILE = 1) as a symlink
+	// (EROFS_FT_SYMLINK = 7). A dirent is nid u64, nameoff u16, type u8,
+	// reserved u8; it is found by the nid of small.
+	orig, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := orig.Stat("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nid [8]byte
+	binary.LittleEndian.PutUint64(nid[:], fi.Sys().(*Stat).Nid)
+	patched := 0
+	for i := 0; i+12 <= len(b); i++ {
+		if bytes.Equal(b[i:i+8], nid[:]) && b[i+10] == 1 {
+			b[i+10] = 7
+			patched++
+		}
+	}
+	if patched != 1 {
+		t.Fatalf("%d dirents of small found, want 1", patched)
+	}
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsys.ReadLink("small"); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("ReadLink(small) = %v, want ErrCorrupt", err)
+	}
+	if _, err := exercise(b); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("exercise = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestDirentFileInodeDir: an entry typed as a regular file whose inode is a
+// directory (found by FuzzEROFS) fails to read with ErrCorrupt; it was a
+// bare "is a directory".
+func TestDirentFileInodeDir(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-file-inode-dir")
 	if err != nil {
 		t.Fatal(err)
 	}

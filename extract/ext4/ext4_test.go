@@ -834,30 +834,52 @@ func TestFuzzSeeds(t *testing.T) {
 func FuzzExt4(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img := expandZeros(data)
+		check := func(what string, err error) {
+			if err != nil && err != io.EOF && !extract.HasSentinel(err) {
+				t.Fatalf("%s: %v wraps no extract sentinel", what, err)
+			}
+		}
 		fsys, err := Open(bytes.NewReader(img), int64(len(img)))
 		if err != nil {
+			check("Open", err)
 			return
 		}
+		// Every entry (up to 5000) is listed, stat'ed and read (the first
+		// MiB); every error must say why.
 		n := 0
 		_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-			if n++; n > 50 || err != nil {
-				return fs.SkipDir
+			if n++; n > 5000 {
+				return fs.SkipAll
 			}
-			fsys.Stat(p)
+			if err != nil {
+				check("walk "+p, err)
+				return nil
+			}
+			_, err = fsys.Stat(p)
+			check("Stat "+p, err)
 			if d.Type()&fs.ModeSymlink != 0 {
-				fsys.ReadLink(p)
+				_, err := fsys.ReadLink(p)
+				check("ReadLink "+p, err)
+				return nil
 			}
-			if fh, err := fsys.Open(p); err == nil {
-				if ra, ok := fh.(io.ReaderAt); ok {
-					buf := make([]byte, 8192)
-					for off := int64(0); off < 1<<20; off += int64(len(buf)) {
-						if _, err := ra.ReadAt(buf, off); err != nil {
-							break
-						}
+			if d.IsDir() {
+				return nil
+			}
+			fh, err := fsys.Open(p)
+			if err != nil {
+				check("Open "+p, err)
+				return nil
+			}
+			if ra, ok := fh.(io.ReaderAt); ok {
+				buf := make([]byte, 8192)
+				for off := int64(0); off < 1<<20; off += int64(len(buf)) {
+					if _, err := ra.ReadAt(buf, off); err != nil {
+						check("ReadAt "+p, err)
+						break
 					}
 				}
-				fh.Close()
 			}
+			fh.Close()
 			return nil
 		})
 	})
@@ -881,5 +903,124 @@ func TestConcurrent(t *testing.T) {
 		if d := cmp.Diff(want, <-done); d != "" {
 			t.Errorf("concurrent walk differs:\n%s", d)
 		}
+	}
+}
+
+// TestNonUTF8Names: a name that is not UTF-8 (found by the hostile corpus's
+// bit-flipped images) is listed, and the file it names opens and reads; it
+// used to fail with a bare "invalid argument" from fs.ValidPath.
+func TestNonUTF8Names(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
+	for name, body := range want {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	img := mkfs(t, src, 256, "-t", "ext4", "-b", "1024", "-O", "^has_journal")
+	fsys := openImage(t, img)
+	got := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			got[p] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if seed := os.Getenv("ROMSCAN_WRITE_SEEDS"); seed == "1" {
+		b, _ := os.ReadFile(img)
+		os.WriteFile("testdata/fuzz/FuzzExt4/non-utf8-names", []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", compactZeros(b))), 0o644)
+	}
+}
+
+// TestReadLinkNotSymlink: an entry typed as a symlink whose inode is not one
+// (found by FuzzExt4) fails ReadLink with ErrCorrupt; it was a bare error.
+func TestReadLinkNotSymlink(t *testing.T) {
+	raw, err := os.ReadFile("testdata/fuzz/FuzzExt4/readlink-inode-not-symlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
+	if !ok {
+		t.Fatal("seed is not a go test fuzz v1 []byte file")
+	}
+	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := expandZeros([]byte(b))
+	fsys, err := Open(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type()&fs.ModeSymlink != 0 {
+			links++
+			if _, err := fsys.ReadLink(p); err != nil && !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("ReadLink(%q) = %v, want ErrCorrupt", p, err)
+			}
+		}
+		return nil
+	})
+	if links == 0 {
+		t.Error("the seed lists no symlink")
+	}
+}
+
+// TestDirentFileInodeDir: an entry typed as a regular file whose inode is a
+// directory fails to read with ErrCorrupt (the same bug FuzzEROFS found in
+// EROFS; it was a bare "is a directory").
+func TestDirentFileInodeDir(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "subdir0123"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := mkfs(t, src, 256, "-t", "ext4", "-b", "1024", "-O", "^has_journal,^metadata_csum,^dir_index")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Directory entry: inode u32, rec_len u16, name_len u8, file_type u8
+	// (1 = regular file, 2 = directory), name.
+	i := bytes.Index(b, []byte("\x0a\x02subdir0123"))
+	if i < 0 {
+		t.Fatal("entry subdir0123 not found")
+	}
+	b[i+1] = 1
+	fsys, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := fsys.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range ents {
+		if e.Name() == "subdir0123" {
+			found = e.Type().IsRegular()
+		}
+	}
+	if !found {
+		t.Fatal("subdir0123 is not listed as a regular file")
+	}
+	if _, err := fs.ReadFile(fsys, "subdir0123"); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("ReadFile = %v, want ErrCorrupt", err)
 	}
 }

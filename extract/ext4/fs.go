@@ -113,7 +113,9 @@ func (f *FS) readDir(in *Inode) ([]dirent, error) {
 
 // lookup resolves a valid fs path to its inode without following symlinks.
 func (f *FS) lookup(op, name string) (*Inode, error) {
-	if !fs.ValidPath(name) {
+	// A name that is not UTF-8 is still a name on disk (ReadDir lists it):
+	// only the path's shape is checked, so every listed file can be opened.
+	if !fs.ValidPath(strings.ToValidUTF8(name, "_")) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	in, err := f.inode(rootIno)
@@ -216,7 +218,9 @@ func (f *FS) ReadLink(name string) (string, error) {
 		return "", err
 	}
 	if !in.isSymlink() {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.New("ext4: not a symlink")}
+		// Listed as a symlink by its directory entry but not one: the entry
+		// and the inode disagree.
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("ext4: inode %d is not a symlink (%w): %w", in.Number, fs.ErrInvalid, extract.ErrCorrupt)}
 	}
 	if in.Size > 64*extract.KiB {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fmt.Errorf("ext4: symlink target of %d bytes: %w", in.Size, extract.ErrCorrupt)}
@@ -258,7 +262,9 @@ type dir struct {
 func (d *dir) Stat() (fs.FileInfo, error) { return d.fi, nil }
 func (d *dir) Close() error               { return nil }
 func (d *dir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.fi.name, Err: errors.New("ext4: is a directory")}
+	// Reached by a reader when its directory entry said "file": the entry
+	// and the inode disagree.
+	return 0, &fs.PathError{Op: "read", Path: d.fi.name, Err: fmt.Errorf("ext4: inode %d is a directory (%w): %w", d.fi.in.Number, fs.ErrInvalid, extract.ErrCorrupt)}
 }
 
 func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {

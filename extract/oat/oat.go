@@ -102,7 +102,7 @@ var isaNames = map[uint32]string{0: "none", 1: "arm", 2: "arm64", 3: "thumb2", 4
 func Open(r io.ReaderAt, size int64) (f *File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			f, err = nil, fmt.Errorf("oat: malformed elf (parser panic: %v): %w", p, extract.ErrCorrupt)
+			f, err = nil, extract.PanicError("oat: malformed elf", p)
 		}
 	}()
 	ef, err := elf.NewFile(io.NewSectionReader(r, 0, size))

@@ -73,7 +73,9 @@ func FuzzPayload(f *testing.F) {
 	lim := extract.Limits{MaxEntries: 1000, MaxFileSize: 1 * extract.MiB}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		err := openAndRead(b, lim, OpenOptions{Base: bytes.NewReader(base), Verify: true, CacheBytes: 256 << 10})
-		_ = err
+		if err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("%v wraps no extract sentinel", err)
+		}
 		if len(b) > 0 && err == nil {
 			// A payload that opened must also pass without verification.
 			if err := openAndRead(b, lim, OpenOptions{Base: bytes.NewReader(base)}); err != nil {

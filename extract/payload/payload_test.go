@@ -448,6 +448,9 @@ func openAndRead(b []byte, lim extract.Limits, opts OpenOptions) error {
 		}
 		buf := make([]byte, 4097)
 		for _, off := range []int64{0, r.Size() / 2, r.Size() - 1} {
+			if off < 0 {
+				continue // an empty partition has no last byte
+			}
 			if _, err := r.ReadAt(buf, off); err != nil && err != io.EOF {
 				return &stagedErr{"read", err}
 			}

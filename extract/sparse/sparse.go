@@ -221,6 +221,20 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	return n, eof
 }
 
+// HasChecksums reports whether the image stores a checksum (a CRC32 chunk
+// or the header's image checksum) for Verify to check.
+func (im *Image) HasChecksums() bool {
+	if im.checksum != 0 {
+		return true
+	}
+	for _, c := range im.chunks {
+		if c.Type == ChunkCRC32 {
+			return true
+		}
+	}
+	return false
+}
+
 // Verify expands the whole image and checks it against every CRC32 chunk
 // (a running checksum of the image up to that chunk) and against the header
 // checksum when it is set. A mismatch is an error wrapping extract.ErrCorrupt.

@@ -246,13 +246,18 @@ func FuzzSparse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		im, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			if !extract.HasSentinel(err) {
+				t.Fatalf("Open: %v wraps no extract sentinel", err)
+			}
 			return
 		}
 		if im.Size() > 1<<20 {
 			return
 		}
 		readAll(t, im)
-		_ = im.Verify(context.Background())
+		if err := im.Verify(context.Background()); err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("Verify: %v wraps no extract sentinel", err)
+		}
 	})
 }
 

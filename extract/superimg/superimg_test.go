@@ -324,22 +324,37 @@ func FuzzSuper(f *testing.F) {
 		f.Add(buildImage(f, []PartitionSpec{{Name: "a", Size: 4096}}, WriteOptions{Slots: 1, MetadataMaxSize: 1024, Alignment: 4096}))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		check := func(what string, err error) {
+			if err != nil && err != io.EOF && !extract.HasSentinel(err) {
+				t.Fatalf("%s: %v wraps no extract sentinel", what, err)
+			}
+		}
 		s, err := Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
+			check("Open", err)
 			return
 		}
+		// Every partition of every slot is opened and read (its first
+		// 64 KiB in steps, and the last byte).
 		for i := range s.SlotCount() {
-			if s.SelectSlot(i) != nil {
+			if err := s.SelectSlot(i); err != nil {
+				check("SelectSlot", err)
 				continue
 			}
 			for _, p := range s.Partitions() {
 				pr, err := s.Open(p.Name)
 				if err != nil {
+					check("Open "+p.Name, err)
 					continue
 				}
 				buf := make([]byte, 512)
 				for off := int64(0); off < pr.Size() && off < 1<<16; off += 4000 {
-					pr.ReadAt(buf, off)
+					_, err := pr.ReadAt(buf, off)
+					check("ReadAt "+p.Name, err)
+				}
+				if pr.Size() > 0 {
+					_, err := pr.ReadAt(buf[:1], pr.Size()-1)
+					check("ReadAt end of "+p.Name, err)
 				}
 			}
 		}

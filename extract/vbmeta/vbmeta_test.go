@@ -395,7 +395,12 @@ func FuzzVBMeta(f *testing.F) {
 		if err == nil && v.Size > int64(len(data)) {
 			t.Fatalf("size %d past %d bytes", v.Size, len(data))
 		}
-		_, _ = FindFooter(bytes.NewReader(data), int64(len(data)))
+		if err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("Parse: %v wraps no extract sentinel", err)
+		}
+		if _, err := FindFooter(bytes.NewReader(data), int64(len(data))); err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("FindFooter: %v wraps no extract sentinel", err)
+		}
 	})
 }
 

@@ -393,6 +393,9 @@ func FuzzVDEX(f *testing.F) {
 	f.Add(buildV27(1, fakeDex("dex\n035\x00", 0x70)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil && !extract.HasSentinel(err) {
+			t.Fatalf("Open: %v wraps no extract sentinel", err)
+		}
 		if v == nil {
 			if err == nil {
 				t.Fatal("nil File and nil error")
@@ -403,7 +406,9 @@ func FuzzVDEX(f *testing.F) {
 			if d.Offset < 0 || d.Offset+d.Size > int64(len(data)) || d.DataOffset+d.DataSize > int64(len(data)) {
 				t.Fatalf("dex %d %+v outside %d bytes", i, d, len(data))
 			}
-			_, _ = io.Copy(io.Discard, v.DexReader(i))
+			if _, err := io.Copy(io.Discard, v.DexReader(i)); err != nil && !extract.HasSentinel(err) {
+				t.Fatalf("read dex %d: %v wraps no extract sentinel", i, err)
+			}
 		}
 	})
 }

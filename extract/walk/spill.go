@@ -60,7 +60,7 @@ func (s *Spiller) Close() error {
 // memory when small or a temp file otherwise, and returns a ReaderAt over
 // the result and a release func that frees it. sizeHint < 0 means unknown.
 func (s *Spiller) Decode(ctx context.Context, r io.Reader, sizeHint, maxSize int64, what string) (sizedReaderAt, func(), error) {
-	r = extract.ContextReader(ctx, r)
+	r = extract.ContextReader(ctx, corruptReader{r})
 	if sizeHint >= 0 && sizeHint > maxSize {
 		return nil, nil, fmt.Errorf("decode %s: declared size %d over the %d-byte limit (raise --max-file-size): %w", what, sizeHint, maxSize, extract.ErrLimit)
 	}
@@ -82,6 +82,10 @@ func (s *Spiller) Decode(ctx context.Context, r io.Reader, sizeHint, maxSize int
 			}
 			n, err := r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
+			if maxSize > 0 && int64(len(buf)) > maxSize {
+				// The per-file limit holds in memory too, not only once spilled.
+				return nil, nil, fmt.Errorf("decode %s: %d bytes decoded, over the %d-byte limit (raise --max-file-size): %w", what, len(buf), maxSize, extract.ErrLimit)
+			}
 			if err == io.EOF {
 				return bytes.NewReader(buf), func() {}, nil
 			}
@@ -138,6 +142,19 @@ type fileReaderAt struct {
 
 func (f *fileReaderAt) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, off) }
 func (f *fileReaderAt) Size() int64                             { return f.size }
+
+// corruptReader marks a decoder's own errors (flate: corrupt input, zip:
+// checksum error, unexpected EOF) as extract.ErrCorrupt, so a bad member is
+// reported with a reason; limit errors already carry their sentinel.
+type corruptReader struct{ r io.Reader }
+
+func (c corruptReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && !extract.HasSentinel(err) {
+		err = fmt.Errorf("%w: %w", extract.ErrCorrupt, err)
+	}
+	return n, err
+}
 
 // ratioReader fails once the decoded bytes exceed ratio × stored bytes,
 // stopping decompression bombs early.

@@ -3,6 +3,7 @@ package walk
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -127,7 +128,11 @@ func (c *zipContainer) open(ctx context.Context, f *zip.File) (io.ReaderAt, func
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, nil, fmt.Errorf("zip: open %q: %w", f.Name, err)
+		kind := extract.ErrCorrupt // a bad local header
+		if errors.Is(err, zip.ErrAlgorithm) {
+			kind = extract.ErrUnsupported
+		}
+		return nil, nil, fmt.Errorf("zip: open %q: %w: %w", f.Name, kind, err)
 	}
 	defer rc.Close()
 	r := newRatioReader(rc, int64(f.CompressedSize64), c.env.Limits.MaxRatio)

@@ -76,7 +76,7 @@ type App struct {
 func Open(ctx context.Context, r io.ReaderAt, size int64, lim extract.Limits) (app *App, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			app, err = nil, fmt.Errorf("android: open: panic: %v: %w", p, extract.ErrCorrupt)
+			app, err = nil, extract.PanicError("android: open", p)
 		}
 	}()
 	if size < 22 {
@@ -265,7 +265,7 @@ var errNotFound = fmt.Errorf("not found: %w", extract.ErrNotFormat)
 func (a *App) OpenEntry(i int, maxSize int64) (rd io.ReaderAt, n int64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rd, n, err = nil, 0, fmt.Errorf("android: open entry %d: panic: %v: %w", i, p, extract.ErrCorrupt)
+			rd, n, err = nil, 0, extract.PanicError(fmt.Sprintf("android: open entry %d", i), p)
 		}
 	}()
 	if i < 0 || i >= len(a.Entries) {

@@ -87,7 +87,7 @@ func (b *treeBuilder) Flush() error { return nil }
 func decodeAXML(data []byte) (root *node, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			root, err = nil, fmt.Errorf("axml decoder panic: %v: %w", p, extract.ErrCorrupt)
+			root, err = nil, extract.PanicError("axml decoder", p)
 		}
 	}()
 	if len(data) < 8 {

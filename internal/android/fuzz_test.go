@@ -3,9 +3,12 @@ package android
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/romscan/romscan/extract"
@@ -63,6 +66,24 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzOpen", zipSeeds())
 }
 
+// checkErr fails on an error that does not say why (wraps no extract
+// sentinel) and on one that holds a panic recovered in our own code: Open and
+// OpenEntry turn a panic into an error so a scan goes on, which would hide it
+// from the fuzzer. A panic inside a third-party decoder (apkparser,
+// androidbinary, apkverifier) is tolerated: it is recovered on purpose.
+func checkErr(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if strings.Contains(err.Error(), "panic in "+extract.OwnPackages) {
+		t.Fatalf("%s: recovered a panic in our own code: %v", what, err)
+	}
+	if !extract.HasSentinel(err) {
+		t.Fatalf("%s: %v wraps no extract sentinel", what, err)
+	}
+}
+
 func FuzzManifest(f *testing.F) {
 	for _, s := range manifestSeeds() {
 		f.Add(s)
@@ -72,10 +93,12 @@ func FuzzManifest(f *testing.F) {
 		if err == nil && m == nil {
 			t.Fatal("nil manifest without error")
 		}
-		if _, err := decodeProtoManifest(b); err == nil {
-			_ = err
-		}
-		if tb, err := parseTable(b); err == nil {
+		checkErr(t, "DecodeManifest", err)
+		_, err = decodeProtoManifest(b)
+		checkErr(t, "decodeProtoManifest", err)
+		tb, err := parseTable(b)
+		checkErr(t, "parseTable", err)
+		if err == nil {
 			tb.resolve(0x7f010000)
 		}
 	})
@@ -91,12 +114,52 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := Open(context.Background(), bytes.NewReader(b), int64(len(b)), lim)
 		if err != nil {
+			checkErr(t, "Open", err)
 			return
 		}
+		if !errors.Is(a.ManifestErr, ErrNoManifest) {
+			checkErr(t, "manifest", a.ManifestErr)
+		}
+		checkErr(t, "resources", a.ResErr)
+		// Every member, duplicates included, is opened and read in full.
 		for i := range a.Entries {
-			a.OpenEntry(i, extract.MiB)
+			rd, n, err := a.OpenEntry(i, extract.MiB)
+			if err != nil {
+				checkErr(t, "OpenEntry", err)
+				continue
+			}
+			if _, err := io.Copy(io.Discard, io.NewSectionReader(rd, 0, n)); err != nil {
+				checkErr(t, "read entry", err)
+			}
 		}
 		a.ResolveString("@0x7f010000")
 		a.Close()
+	})
+}
+
+// FuzzTable parses arbitrary bytes as resources.arsc and resolves every
+// entry of every type it found: errors must say why, lookups never panic.
+func FuzzTable(f *testing.F) {
+	good := buildTable()
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(patchU32(good, 4, 0xffffffff))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb, err := parseTable(b)
+		if err != nil {
+			checkErr(t, "parseTable", err)
+			return
+		}
+		n := 0
+		for key, chunks := range tb.types {
+			for _, k := range chunks {
+				for idx := uint32(0); idx < k.count && idx < 4096; idx++ {
+					if n++; n > 1<<16 {
+						return
+					}
+					tb.resolve(key<<16 | idx)
+				}
+			}
+		}
 	})
 }

@@ -134,7 +134,7 @@ func DecodeManifest(r io.ReaderAt, size int64) (*Manifest, error) {
 func decodeManifestBytes(data []byte, res *resTable) (m *Manifest, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("android: manifest decoder panic: %v: %w", p, extract.ErrCorrupt)
+			m, err = nil, extract.PanicError("android: manifest decoder", p)
 		}
 	}()
 	root, err := decodeAXML(data)

@@ -17,7 +17,7 @@ import (
 func decodeProtoManifest(data []byte) (m *Manifest, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("android: proto manifest: panic: %v: %w", p, extract.ErrCorrupt)
+			m, err = nil, extract.PanicError("android: proto manifest", p)
 		}
 	}()
 	count := 0

@@ -229,7 +229,7 @@ func (a *App) readSigners() {
 func (a *App) verify() (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("android: verify signature: panic: %v: %w", p, extract.ErrCorrupt)
+			err = extract.PanicError("android: verify signature", p)
 		}
 	}()
 	if len(a.Schemes) == 0 {
