@@ -46,7 +46,9 @@ const (
 )
 
 // Limits bound what a walk through nested containers may cost. A limit hit is
-// an error for that file only; the walk goes on with the rest.
+// an error for that file only; the walk goes on with the rest. A zero (or
+// negative) field means its default, never "no limit" nor "nothing": see
+// WithDefaults.
 type Limits struct {
 	MaxDepth      int     // containers nested inside each other
 	MaxEntries    int     // members listed in one container
@@ -67,6 +69,31 @@ func DefaultLimits() Limits {
 		MaxRatio:      1000,
 		MaxSpillBytes: 32 * GiB,
 	}
+}
+
+// WithDefaults returns l with every zero or negative field set to its
+// DefaultLimits value, so that every check reads a limit the same way.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = d.MaxEntries
+	}
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = d.MaxFileSize
+	}
+	if l.MaxTotalBytes <= 0 {
+		l.MaxTotalBytes = d.MaxTotalBytes
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxSpillBytes <= 0 {
+		l.MaxSpillBytes = d.MaxSpillBytes
+	}
+	return l
 }
 
 // ReaderAtFile is an fs.File whose bytes can also be read at offsets. Every

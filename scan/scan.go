@@ -95,6 +95,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	spill := &walk.Spiller{Max: cfg.Limits.MaxSpillBytes}
 	defer spill.Close()
 

@@ -65,9 +65,9 @@ func cmdDiff(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.Var(&outs, "o", "output `FORMAT[=FILE]`, repeatable; formats: "+strings.Join(diff.RendererNames(), ", ")+" (default: table on stdout)")
 	fs.Var(&minSev, "min-severity", "lowest change severity listed in the table: info, low, medium, high, critical")
 	fs.Var(&failOn, "fail-on", "exit 1 when a NEW finding is at or above this severity (none to never)")
-	fs.Var(sizeFlag{&cacheMax}, "cache-max", "bytes the --cache folder may hold (e.g. 256MiB)")
-	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
-	fs.Var(sizeFlag{&lim.MaxSpillBytes}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
+	fs.Var(sizeFlag{v: &cacheMax}, "cache-max", "bytes the --cache folder may hold (e.g. 256MiB)")
+	fs.Var(sizeFlag{&lim.MaxFileSize, true}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
+	fs.Var(sizeFlag{&lim.MaxSpillBytes, true}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: romscan diff [flags] OLD NEW
 

@@ -29,7 +29,7 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	dir := fs.String("d", "", "output `DIR` (created if missing; required)")
 	recursive := fs.Bool("recursive", false, "also unpack containers nested inside (APKs are written whole)")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
-	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member written (e.g. 4GiB)")
+	fs.Var(sizeFlag{&lim.MaxFileSize, true}, "max-file-size", "largest member written (e.g. 4GiB)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: romscan extract [--recursive] IMAGE -d DIR\n\nWrite the files of a ROM image, OTA zip, sparse/ext4/EROFS/super image or payload.bin under DIR.\n\nFlags:")
 		fs.PrintDefaults()

@@ -77,7 +77,13 @@ func (s *severityFlag) Set(v string) error {
 }
 
 // sizeFlag parses sizes like "512MiB", "4GiB", "1000".
-type sizeFlag struct{ v *int64 }
+// sizeFlag parses a byte size such as 512MiB. A limit flag (positive) takes
+// no zero: a zero-byte limit would fail every file, and "no limit" is not
+// what a zero reads as.
+type sizeFlag struct {
+	v        *int64
+	positive bool
+}
 
 func (s sizeFlag) String() string {
 	if s.v == nil {
@@ -88,10 +94,14 @@ func (s sizeFlag) String() string {
 
 func (s sizeFlag) Set(v string) error {
 	n, err := parseSize(v)
-	if err == nil {
-		*s.v = n
+	if err != nil {
+		return err
 	}
-	return err
+	if s.positive && n == 0 {
+		return fmt.Errorf("size %q: a limit must be above zero", v)
+	}
+	*s.v = n
+	return nil
 }
 
 func parseSize(v string) (int64, error) {
@@ -133,8 +143,8 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs.Var(&failOn, "fail-on", "exit 1 when a finding is at or above this severity (none to never)")
 	fs.IntVar(&lim.MaxDepth, "max-depth", lim.MaxDepth, "containers nested inside each other")
 	fs.IntVar(&lim.MaxEntries, "max-entries", lim.MaxEntries, "members listed in one container")
-	fs.Var(sizeFlag{&lim.MaxFileSize}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
-	fs.Var(sizeFlag{&lim.MaxSpillBytes}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
+	fs.Var(sizeFlag{&lim.MaxFileSize, true}, "max-file-size", "largest member decoded or read (e.g. 16GiB)")
+	fs.Var(sizeFlag{&lim.MaxSpillBytes, true}, "max-spill", "temp bytes for formats read only in order (e.g. 32GiB)")
 	fs.Float64Var(&lim.MaxRatio, "max-ratio", lim.MaxRatio, "largest decompression ratio of one member")
 	var rf ruleFlags // --rules, --watchlist, --disable (rules.go)
 	rf.register(fs)

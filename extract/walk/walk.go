@@ -72,7 +72,7 @@ type Walker struct {
 
 // New returns a Walker with the default format list.
 func New(lim extract.Limits, spill *Spiller) *Walker {
-	return &Walker{Limits: lim, Formats: Formats(), Spill: spill}
+	return &Walker{Limits: lim.WithDefaults(), Formats: Formats(), Spill: spill}
 }
 
 func (w *Walker) env() *Env { return &Env{Limits: w.Limits, Spill: w.Spill, Base: w.Base} }
