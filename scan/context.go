@@ -48,7 +48,7 @@ func parseGrants(r io.ReaderAt, size int64) (map[string][]string, error) {
 			return out, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("permissions xml: %w", err)
+			return out, fmt.Errorf("permissions xml: %w: %w", err, extract.ErrCorrupt)
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
