@@ -583,6 +583,7 @@ type dir struct {
 	ents  []fs.DirEntry
 	read  bool
 	pos   int
+	cycle error // an entry left out as a cycle, reported once the rest is read
 }
 
 func (d *dir) Stat() (fs.FileInfo, error) { return d.fi, nil }
@@ -602,13 +603,28 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 		}
 		d.ents = d.fsys.dirEntries(ents, d.chain)
 		d.read = true
+		if len(d.ents) < len(ents) {
+			// Same contract as FS.ReadDir: the cycle is reported, not cut silently.
+			for _, e := range ents {
+				if e.ftype == ftDir && containsNid(d.chain, e.nid) {
+					d.cycle = &fs.PathError{Op: "readdir", Path: d.path, Err: fmt.Errorf("entry %q points back at directory inode %d on its own path (a cycle): %w", e.name, e.nid, extract.ErrCorrupt)}
+					break
+				}
+			}
+		}
 	}
 	rest := d.ents[d.pos:]
 	if n <= 0 {
 		d.pos = len(d.ents)
-		return rest, nil
+		err := d.cycle
+		d.cycle = nil
+		return rest, err
 	}
 	if len(rest) == 0 {
+		if err := d.cycle; err != nil {
+			d.cycle = nil
+			return nil, err
+		}
 		return nil, io.EOF
 	}
 	rest = rest[:min(n, len(rest))]

@@ -165,6 +165,44 @@ func TestHostileCases(t *testing.T) {
 			t.Errorf("walk over a cycle: error %v, want a cycle wrapping ErrCorrupt", err)
 		}
 	})
+	t.Run("directory-cycle-through-open-dir", func(t *testing.T) {
+		// The fs.ReadDirFile path (Open then ReadDir) reports the cycle too,
+		// in full listings and in pages.
+		b := bytes.Clone(good)
+		first := int(le.Uint16(b[dirOff+8:]))
+		for i := 0; i < first/direntSize; i++ {
+			le.PutUint64(b[dirOff+int64(i)*direntSize:], fsys.sb.RootNid)
+		}
+		f2, err := Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, page := range []int{-1, 1} {
+			h, err := f2.Open("d")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cycleErr error
+			for range 100 {
+				_, err := h.(fs.ReadDirFile).ReadDir(page)
+				if err != nil {
+					if err != io.EOF {
+						cycleErr = err
+					}
+					if page < 0 || err == io.EOF {
+						break
+					}
+				}
+				if page < 0 {
+					break
+				}
+			}
+			h.Close()
+			if !errors.Is(cycleErr, extract.ErrCorrupt) || !strings.Contains(cycleErr.Error(), "cycle") {
+				t.Errorf("ReadDir(%d) over a cycle: error %v, want a cycle wrapping ErrCorrupt", page, cycleErr)
+			}
+		}
+	})
 	t.Run("bad-dirent-nameoff", func(t *testing.T) {
 		b := bytes.Clone(good)
 		le.PutUint16(b[dirOff+8:], 7)
