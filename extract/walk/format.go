@@ -6,6 +6,7 @@ package walk
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 
@@ -97,7 +98,13 @@ func (c *fsContainer) Members(ctx context.Context, fn func(Member) error) error 
 			if ra, ok := f.(io.ReaderAt); ok {
 				return ra, func() { f.Close() }, nil
 			}
+			st, serr := f.Stat()
 			f.Close()
+			if serr == nil && !st.Mode().IsRegular() {
+				// The directory entry said "regular file" and the inode
+				// says otherwise: the image contradicts itself.
+				return nil, nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("listed as a regular file but its inode is %v: %w", st.Mode().Type(), extract.ErrCorrupt)}
+			}
 			return nil, nil, &fs.PathError{Op: "open", Path: name, Err: extract.ErrUnsupported}
 		}})
 	})
