@@ -45,6 +45,10 @@ type engine struct {
 		v  int64
 		ok bool
 	}
+	// The analysis of one method, reused by the next (its buffers).
+	run   run
+	hooks mhooks
+	cs    constScratch
 }
 
 type foundEndpoint struct {
@@ -294,13 +298,16 @@ func (e *engine) method(m *method) {
 		return
 	}
 	e.methods++
-	h := &mhooks{e: e, m: m, dx: m.cls.dex.File, ci: map[int]*callInfo{}, lab: map[int][]int{}}
-	r := newRun(code, h, e.b)
+	h := &e.hooks
+	h.reset(e, m)
+	r := &e.run
+	r.reset(code, h, e.b)
 	h.r = r
 	r.sink = h.out
 	if !r.decode() {
 		return
 	}
+	h.size(len(r.insns))
 	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
@@ -327,10 +334,38 @@ type mhooks struct {
 	m      *method
 	dx     *dex.File
 	r      *run
-	ci     map[int]*callInfo
-	lab    map[int][]int // instruction index → labels it introduces
+	ci     []*callInfo // by instruction index
+	lab    [][]int     // instruction index → labels it introduces
+	labBuf []int       // backs lab's slices
 	consts *constInfo
 	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
+	out    func(t []uint64, n int32)
+}
+
+// reset prepares h for method m, keeping its buffers.
+func (h *mhooks) reset(e *engine, m *method) {
+	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
+	if h.out == nil {
+		h.out = h.edges
+	}
+}
+
+// size makes room for n instructions.
+func (h *mhooks) size(n int) {
+	if cap(h.ci) < n {
+		h.ci = make([]*callInfo, n)
+		h.lab = make([][]int, n)
+	}
+	h.ci, h.lab = h.ci[:n], h.lab[:n]
+	clear(h.ci)
+	clear(h.lab)
+}
+
+// labels returns ls as a slice of h's buffer (appending to it copies).
+func (h *mhooks) labels(ls ...int) []int {
+	start := len(h.labBuf)
+	h.labBuf = append(h.labBuf, ls...)
+	return h.labBuf[start:len(h.labBuf):len(h.labBuf)]
 }
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
@@ -405,13 +440,13 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		}
 		h.ci[idx] = ci
 		if ci.keyRead {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 		}
 		if ci.chanGet != "" {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: ci.chanGet}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet})))
 		}
 		if ci.link {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})))
 			return
 		}
 		if rc, ok := h.consts.reflect[idx]; ok {
@@ -425,7 +460,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 					if _, ok := e.g.src[n]; !ok {
 						e.g.src[n] = &srcSite{entry: rt.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: rt.api, param: -1}
 					}
-					h.lab[idx] = []int{label(n)}
+					h.lab[idx] = h.labels(label(n))
 				}
 				for _, t := range rt.targets {
 					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
@@ -442,7 +477,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			if _, ok := e.g.src[n]; !ok {
 				e.g.src[n] = &srcSite{entry: ci.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ci.ref.String(), param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 		case len(ci.targets) > 0:
 			for _, t := range ci.targets {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
@@ -452,9 +487,9 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			}
 		case ci.model == modelExtrasGet:
 			if k, ok := h.consts.keys[idx]; ok {
-				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "=" + k})), label(h.node(nodeKey{kind: nExtra, s: ""}))}
+				h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExtra, s: "=" + k})), label(h.node(nodeKey{kind: nExtra, s: ""})))
 			} else {
-				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "*"}))}
+				h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExtra, s: "*"})))
 			}
 		}
 	case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
@@ -468,21 +503,21 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				ref, _ := h.dx.Field(ins.Index)
 				e.g.src[n] = &srcSite{entry: fi.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ref.String(), param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 			return
 		}
 		n := h.node(nodeKey{kind: nField, s: fi.key})
-		h.lab[idx] = []int{label(n)}
+		h.lab[idx] = h.labels(label(n))
 		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
 			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
 		}
 	case op == dex.OpNewInstance || op == dex.OpNewArray:
 		if t, err := h.dx.Type(ins.Index); err == nil && containerType(t) {
 			n := h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})
-			h.lab[idx] = []int{label(n), label(h.node(nodeKey{kind: nAll, i: n}))}
+			h.lab[idx] = h.labels(label(n), label(h.node(nodeKey{kind: nAll, i: n})))
 		}
 	case op == dex.OpAgetObject:
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
+		h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
 		s, err := h.dx.String(ins.Index)
 		if err != nil || !strings.HasPrefix(s, "content://") {
@@ -493,15 +528,15 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			if _, ok := e.g.src[n]; !ok {
 				e.g.src[n] = &srcSite{entry: x, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: s, param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 		}
 	case op == dex.OpMoveException:
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nExc}))}
+		h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExc})))
 	}
 }
 
-// out adds edges from every label in t to node n.
-func (h *mhooks) out(t []uint64, n int32) {
+// edges adds edges from every label in t to node n.
+func (h *mhooks) edges(t []uint64, n int32) {
 	each(t, func(l int) {
 		if l < len(h.r.labels) {
 			h.e.g.edge(h.r.labels[l], n)
@@ -573,7 +608,8 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			h.out(t, h.node(nodeKey{kind: nExc}))
 		}
 	case op >= dex.OpIget && op <= dex.OpIgetShort:
-		obj := append([]uint64(nil), r.taint(s, ins.B)...)
+		obj := scratch(&r.acc, r.w)
+		copy(obj, r.taint(s, ins.B))
 		fi := h.e.field(h.dx, ins.Index)
 		r.clear(s, ins.A)
 		setLabels(ins.A)
@@ -652,8 +688,8 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			}
 		}
 	}
-	acc := make([]uint64, r.w)
-	argsOnly := make([]uint64, r.w)
+	acc := scratch(&r.acc2, r.w)
+	argsOnly := scratch(&r.acc3, r.w)
 	for i := range ci.offs {
 		if reg, ok := slot(i); ok {
 			or(acc, r.taint(s, reg))
