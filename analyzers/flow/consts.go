@@ -95,6 +95,7 @@ type constScratch struct {
 	regs     []cval
 	args     []cval
 	argTypes []string
+	params   []string
 }
 
 // constPass folds the constants of one method. The result is valid until
@@ -223,12 +224,12 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			put(ins.A, v)
 		case op == dex.OpSgetObject || op == dex.OpIgetObject:
-			ref, err := dx.Field(ins.Index)
-			if err != nil {
+			fi := e.field(dx, ins.Index)
+			if fi == nil {
 				put(ins.A, cval{})
 				break
 			}
-			k := e.p.resolveField(ref)
+			k := fi.key
 			if v, ok := local[k]; ok {
 				put(ins.A, v)
 			} else if s, ok := e.fieldStr[k]; ok {
@@ -239,11 +240,11 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				put(ins.A, cval{})
 			}
 		case op == dex.OpSputObject || op == dex.OpIputObject:
-			ref, err := dx.Field(ins.Index)
-			if err != nil {
+			fi := e.field(dx, ins.Index)
+			if fi == nil {
 				break
 			}
-			k := e.p.resolveField(ref)
+			k := fi.key
 			v := get(ins.A)
 			switch v.kind {
 			case cStr, cClass, cInst, cMeth:
@@ -272,7 +273,8 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				break
 			}
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
-			params, _ := splitDesc(ref.Descriptor)
+			params := splitParams(sc.params[:0], ref.Descriptor)
+			sc.params = params
 			args, argTypes := sc.args[:0], sc.argTypes[:0]
 			ai := 0
 			if !static {

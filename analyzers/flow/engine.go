@@ -1103,7 +1103,7 @@ func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
 	node := s.org[reg] - 1
 	if h.e.g.keys[node].kind != nRead {
 		var ok bool
-		if node, ok = h.e.g.ids[nodeKey{kind: nAll, i: node}]; !ok {
+		if node, ok = h.e.g.lookup(nodeKey{kind: nAll, i: node}); !ok {
 			return false
 		}
 	}

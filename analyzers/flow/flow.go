@@ -240,6 +240,7 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 	}
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i] < srcs[j] })
 	seen := map[flowKey]bool{}
+	var sc searchScratch
 	var out []finding.Finding
 	dropped := 0
 	// Explicit flows of every source first, so a sink reached both ways is
@@ -251,7 +252,7 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 			if !reach[src.m.id] {
 				continue
 			}
-			e.g.paths(s, e.b, explicitOnly, func(k int32, path []int32) {
+			e.g.paths(s, e.b, explicitOnly, &sc, func(k int32, path []int32) {
 				sk := e.g.sink[k]
 				if !reach[sk.m.id] || seen[flowKey{s, k}] {
 					return
