@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,14 +18,18 @@ type engine struct {
 	// overrides no source callback: no flow can start, so only the
 	// endpoint-recovery pass runs.
 	noSources bool
-	p         *program
-	apis      *signatures.APIs
-	g         *graph
-	b         *budget
-	calls     map[*dex.File]map[uint32]*callInfo
-	flds      map[*dex.File]map[uint32]*fieldInfo
-	types     map[string]int32
-	names     []string
+	// probe says the data-flow pass is not run yet: methods are read for
+	// endpoints and for a source, and the run stops at the first source
+	// (sawSource).
+	probe, sawSource bool
+	p                *program
+	apis             *signatures.APIs
+	g                *graph
+	b                *budget
+	calls            map[*dex.File]map[uint32]*callInfo
+	flds             map[*dex.File]map[uint32]*fieldInfo
+	types            map[string]int32
+	names            []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
 	// fieldRefl holds the classes and Methods stored in fields, for
@@ -270,6 +275,9 @@ func (e *engine) analyzeAll(ctx context.Context) {
 			return
 		}
 		e.method(m)
+		if e.sawSource {
+			return
+		}
 	}
 	// AsyncTask: what doInBackground returns reaches onPostExecute.
 	for _, c := range e.p.classes {
@@ -314,7 +322,10 @@ func (e *engine) method(m *method) {
 			e.found = append(e.found, foundEndpoint{f, m})
 		}
 	}
-	if !e.noSources {
+	switch {
+	case e.probe:
+		e.sawSource = len(r.insns) > 0 && e.hasSource(h)
+	case !e.noSources:
 		r.analyze(h.params)
 	}
 	if r.folded {
@@ -326,6 +337,56 @@ func (e *engine) method(m *method) {
 	if r.trunc {
 		e.trunc++
 	}
+}
+
+// hasSource says whether the data-flow pass would find a source in the
+// method h is set up for (decoded, constants folded): the cases of prepare
+// and params that add a source node, without adding it.
+func (e *engine) hasSource(h *mhooks) bool {
+	for idx := range h.r.insns {
+		ins := &h.r.insns[idx]
+		op := ins.Op
+		switch {
+		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
+			ci := e.call(h.dx, op, ins.Index)
+			if ci == nil || ci.link {
+				continue
+			}
+			if rc, ok := h.consts.reflect[idx]; ok {
+				if rt := e.reflectTarget(rc); rt != nil {
+					if rt.source != nil {
+						return true
+					}
+					continue
+				}
+			}
+			if ci.source != nil {
+				return true
+			}
+		case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
+			if fi := e.field(h.dx, ins.Index); fi != nil && fi.source != nil {
+				return true
+			}
+		case op == dex.OpConstString || op == dex.OpConstStringJumbo:
+			s, err := h.dx.String(ins.Index)
+			if err != nil || !strings.HasPrefix(s, "content://") {
+				continue
+			}
+			if x := e.apis.String(s); x != nil && x.IsSource() {
+				return true
+			}
+		}
+	}
+	params, _ := splitDesc(h.m.ref.Descriptor)
+	if len(params) == 0 || strings.HasPrefix(h.m.ref.Name, "<") {
+		return false
+	}
+	for _, t := range e.p.libraryAncestors(h.m.cls.name) {
+		if x := e.apis.MethodParts(t, h.m.ref.Name); x != nil && x.IsSource() {
+			return slices.ContainsFunc(params, func(p string) bool { return strings.HasPrefix(p, "L") })
+		}
+	}
+	return false
 }
 
 // mhooks connects one method's register analysis to the app's graph.

@@ -171,3 +171,32 @@ func TestReflectionAndKeyedContainers(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeSameFindings: looking for a source before the data-flow pass
+// (and skipping the pass when there is none) gives the findings of the
+// plain run, on apps with and without sources, reflection included.
+func TestProbeSameFindings(t *testing.T) {
+	sigs := loadSigs(t)
+	for _, rel := range []string{
+		"droidbench/apk/AndroidSpecific/DirectLeak1.apk",
+		"droidbench/apk/Reflection/Reflection3.apk",
+		"droidbench/apk/Lifecycle/ActivityLifecycle1.apk",
+		"apks/apktool/issue2701.apk",
+		"apks/androguard/app-prod-debug.apk",
+		"apks/androguard/com.teleca.jamendo_35.apk",
+	} {
+		t.Run(rel, func(t *testing.T) {
+			path := testutil.Corpus(t, rel)
+			probed, err1 := analyzeAPK(t, New(), sigs, path)
+			plain := New()
+			plain.noProbe = true
+			full, err2 := analyzeAPK(t, plain, sigs, path)
+			if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
+				t.Fatalf("errors differ: %v / %v", err1, err2)
+			}
+			if d := cmp.Diff(full, probed); d != "" {
+				t.Errorf("findings differ with the probe (-plain +probe):\n%s", d)
+			}
+		})
+	}
+}
