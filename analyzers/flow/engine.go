@@ -97,6 +97,18 @@ func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 		}{}}
 }
 
+// restart returns a fresh engine for the data-flow pass after a probe. It
+// keeps what only depends on the program: call and field information,
+// resolved reflective calls and the interned types they name (the probe
+// met each reference in the order the pass meets it, so the same first
+// use decides it).
+func (e *engine) restart() *engine {
+	n := newEngine(e.p, e.apis, e.b)
+	n.manifest = e.manifest
+	n.calls, n.flds, n.reflTargets, n.types, n.names = e.calls, e.flds, e.reflTargets, e.types, e.names
+	return n
+}
+
 func (e *engine) typeID(name string) int32 {
 	if id, ok := e.types[name]; ok {
 		return id

@@ -121,8 +121,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		e.analyzeAll(ctx)
 		if e.sawSource && !b.over() {
 			b.steps = 0
-			e = newEngine(p, t.Sigs.APIs, b)
-			e.markComponents(t)
+			e = e.restart()
 			e.analyzeAll(ctx)
 		}
 	} else {
