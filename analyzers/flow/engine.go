@@ -80,6 +80,8 @@ type callInfo struct {
 	chanPut, chanGet string
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
+	op                           dex.Opcode // the first invoke of the reference met
+	full                         bool       // everything below link is known (finishCall)
 }
 
 type fieldInfo struct {
@@ -162,7 +164,19 @@ func (e *engine) inheritsFramework(class, t string) bool {
 	return false
 }
 
+// call returns what a method reference means, complete.
 func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
+	ci := e.callHead(dx, op, idx)
+	if ci != nil && !ci.full {
+		e.finishCall(ci)
+	}
+	return ci
+}
+
+// callHead returns a method reference's call information, of which only
+// the parameters, source, sink and link are known unless full is set: all
+// the probe for a source needs. Both parts follow the first invoke met.
+func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 	m := e.calls[dx]
 	if m == nil {
 		m = map[uint32]*callInfo{}
@@ -176,7 +190,7 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		m[idx] = nil
 		return nil
 	}
-	ci := &callInfo{ref: ref, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
+	ci := &callInfo{ref: ref, op: op, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
 	ci.params, ci.ret = splitDesc(ref.Descriptor)
 	off := 0
 	if !ci.static {
@@ -200,6 +214,15 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 			ci.sink = x
 		}
 	}
+	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	m[idx] = ci
+	return ci
+}
+
+// finishCall fills in the rest of a call's information.
+func (e *engine) finishCall(ci *callInfo) {
+	ci.full = true
+	ref, op := ci.ref, ci.op
 	if ci.source == nil {
 		ci.targets = e.p.resolve(op, ref, "")
 		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
@@ -209,7 +232,6 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
-	ci.link = wraps(ref.Class, ref.Name, ci.params)
 	ci.chanPut, ci.chanGet = e.channel(ref)
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
@@ -218,15 +240,13 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 			if c == nil {
 				continue
 			}
-			for _, t := range c.methods {
+			for _, t := range c.list {
 				if t.ref.Name == "doInBackground" && t.enc.CodeOff != 0 && len(ci.targets) < maxDispatch {
 					ci.targets = append(ci.targets, t)
 				}
 			}
 		}
 	}
-	m[idx] = ci
-	return ci
 }
 
 func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
@@ -292,9 +312,9 @@ func (e *engine) analyzeAll(ctx context.Context) {
 		}
 	}
 	// AsyncTask: what doInBackground returns reaches onPostExecute.
-	for _, c := range e.p.classes {
+	for _, c := range e.p.order {
 		var bg, post *method
-		for _, m := range c.methods {
+		for _, m := range c.list {
 			switch m.ref.Name {
 			case "doInBackground":
 				bg = m
@@ -360,7 +380,7 @@ func (e *engine) hasSource(h *mhooks) bool {
 		op := ins.Op
 		switch {
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-			ci := e.call(h.dx, op, ins.Index)
+			ci := e.callHead(h.dx, op, ins.Index)
 			if ci == nil || ci.link {
 				continue
 			}
@@ -1013,7 +1033,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 	if e.p.classes[rc.class] != nil {
 		seen := map[int32]bool{}
 		add := func(c *class) {
-			for _, m := range c.methods {
+			for _, m := range c.list {
 				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
 					continue
 				}

@@ -19,9 +19,13 @@ type class struct {
 	ifaces      []string
 	dex         *analyzers.Dex
 	methods     map[string]*method // name+descriptor → method
-	fields      map[string]bool    // field names declared here
-	disabled    bool               // a manifest component with enabled="false"
-	component   bool               // declared in the manifest
+	// list holds the methods in declaration order: whatever iterates
+	// over them must not follow map order (the result would change from
+	// run to run).
+	list      []*method
+	fields    map[string]bool // field names declared here
+	disabled  bool            // a manifest component with enabled="false"
+	component bool            // declared in the manifest
 }
 
 // method is an app method, with or without code.
@@ -52,6 +56,7 @@ func shortMethod(cls, name string) string {
 // program is the app's classes and methods across its DEX files.
 type program struct {
 	classes  map[string]*class
+	order    []*class // classes in load order
 	methods  []*method
 	children map[string][]*class // type → app classes naming it as super or interface
 	subtypes map[string][]*class // memo of the transitive closure
@@ -104,9 +109,11 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 					continue
 				}
 				cl.methods[k] = m
+				cl.list = append(cl.list, m)
 				p.methods = append(p.methods, m)
 			}
 			p.classes[c.Name] = cl
+			p.order = append(p.order, cl)
 			if c.Super != "" {
 				p.children[c.Super] = append(p.children[c.Super], cl)
 			}

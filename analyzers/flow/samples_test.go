@@ -200,3 +200,22 @@ func TestProbeSameFindings(t *testing.T) {
 		})
 	}
 }
+
+// TestSameFindingsEveryRun: an app whose AsyncTask subclasses have two
+// doInBackground methods (the bridge and the typed one) gets the same
+// findings in the same order on every run (methods were once taken in map
+// order, and which flows came first, and their paths, varied).
+func TestSameFindingsEveryRun(t *testing.T) {
+	sigs := loadSigs(t)
+	path := testutil.Corpus(t, "apks/androguard/com.teleca.jamendo_35.apk")
+	first, err := analyzeAPK(t, New(), sigs, path)
+	if err != nil || len(first) == 0 {
+		t.Fatalf("%d findings, %v", len(first), err)
+	}
+	for i := 0; i < 10; i++ {
+		again, _ := analyzeAPK(t, New(), sigs, path)
+		if d := cmp.Diff(first, again); d != "" {
+			t.Fatalf("run %d differs (-first +again):\n%s", i+2, d)
+		}
+	}
+}
