@@ -92,7 +92,7 @@ type fieldInfo struct {
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
-	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
+	return &engine{p: p, apis: apis, g: newGraph(0), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
 		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
 			v  int64
 			ok bool
@@ -106,6 +106,9 @@ func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 // use decides it).
 func (e *engine) restart() *engine {
 	n := newEngine(e.p, e.apis, e.b)
+	// The graph has a few nodes per method (parameters, returns, call
+	// sites): room for them saves growing it step by step.
+	n.g = newGraph(4 * len(e.p.methods))
 	n.manifest = e.manifest
 	n.calls, n.flds, n.reflTargets, n.types, n.names = e.calls, e.flds, e.reflTargets, e.types, e.names
 	return n

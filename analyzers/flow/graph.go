@@ -135,9 +135,10 @@ type graph struct {
 // the list rather than in the edges map.
 const edgeScan = 8
 
-func newGraph() *graph {
-	return &graph{packed: map[uint64]int32{}, fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{},
-		src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+// newGraph returns an empty graph with room for about nodes nodes.
+func newGraph(nodes int) *graph {
+	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{},
+		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
 // pack returns k as 64 bits when it has no string and its method id fits

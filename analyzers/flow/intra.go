@@ -93,6 +93,11 @@ type run struct {
 	nstates int
 	seen    []bool // implicit: blocks visited
 	stack   []int
+	// blocks' buffers
+	leader      []bool
+	leaderBlock []int
+	bl          []block
+	blockEdges  []int
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
@@ -111,7 +116,8 @@ func (r *run) reset(code *dex.Code, h hooks, b *budget) {
 	}
 	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
 		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
-		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0]}
+		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
+		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0]}
 	*r = keep
 	r.code, r.h, r.b, r.byNode, r.implLabel = code, h, b, byNode, -1
 	r.taints.reset()
@@ -266,7 +272,7 @@ func terminates(op dex.Opcode) bool {
 
 func (r *run) blocks() []block {
 	n := len(r.insns)
-	leader := make([]bool, n+1)
+	leader := resize(&r.leader, n+1)
 	leader[0] = true
 	mark := func(pc int) {
 		if pc >= 0 && pc < len(r.at) && r.at[pc] >= 0 {
@@ -298,8 +304,11 @@ func (r *run) blocks() []block {
 			mark(int(t.CatchAllPC))
 		}
 	}
-	leaderBlock := make([]int, n+1)
-	var bl []block
+	leaderBlock := resize(&r.leaderBlock, n+1)
+	bl := r.bl[:0]
+	defer func() { r.bl = bl[:0] }()
+	edges := r.blockEdges[:0]
+	defer func() { r.blockEdges = edges[:0] }()
 	for i := 0; i < n; i++ {
 		if leader[i] {
 			bl = append(bl, block{start: i})
@@ -315,9 +324,10 @@ func (r *run) blocks() []block {
 	}
 	for j := range bl {
 		last := &r.insns[bl[j].end-1]
+		start := len(edges)
 		add := func(b int) {
 			if b >= 0 {
-				bl[j].succ = append(bl[j].succ, b)
+				edges = append(edges, b)
 			}
 		}
 		switch {
@@ -333,24 +343,38 @@ func (r *run) blocks() []block {
 		if !terminates(last.Op) && bl[j].end < n {
 			add(leaderBlock[bl[j].end])
 		}
+		// Successors and handlers are slices of one buffer (capped, so an
+		// append elsewhere copies); a grown buffer leaves earlier slices
+		// on the old array, which stays valid.
+		bl[j].succ = edges[start:len(edges):len(edges)]
+		start = len(edges)
 		// Handlers of try blocks overlapping this block.
 		s, e := last.PC, r.insns[bl[j].start].PC
 		for _, t := range r.code.Tries {
 			if int(t.StartPC) <= s && e < int(t.StartPC+t.Count) {
 				for _, h := range t.Handlers {
-					if hb := r.blockOfPC(int(h.PC), leaderBlock); hb >= 0 {
-						bl[j].handlers = append(bl[j].handlers, hb)
-					}
+					add(r.blockOfPC(int(h.PC), leaderBlock))
 				}
 				if t.CatchAllPC >= 0 {
-					if hb := r.blockOfPC(int(t.CatchAllPC), leaderBlock); hb >= 0 {
-						bl[j].handlers = append(bl[j].handlers, hb)
-					}
+					add(r.blockOfPC(int(t.CatchAllPC), leaderBlock))
 				}
 			}
 		}
+		if len(edges) > start {
+			bl[j].handlers = edges[start:len(edges):len(edges)]
+		}
 	}
 	return bl
+}
+
+// resize returns *buf resized to n elements, zeroed.
+func resize[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	s := (*buf)[:n]
+	clear(s)
+	return s
 }
 
 func (r *run) newState() *state {
