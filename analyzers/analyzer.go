@@ -75,11 +75,30 @@ type Dex struct {
 	classOnce sync.Once
 	classes   []*dex.Class
 	classErrs []error
+	// released says Release dropped the shared index and classes: later
+	// calls decode again, uncached.
+	released bool
+}
+
+// Release drops the code index and the decoded classes shared by the
+// analyzers, so an analyzer that has read all it needs of them (flow, the
+// last to run) does not hold them while it works on its own data. Later
+// calls to Class and Index still work: they decode again, uncached.
+func (d *Dex) Release() {
+	d.released = true
+	d.index, d.err = nil, nil
+	d.classes, d.classErrs = nil, nil
 }
 
 // Class returns class i, decoded once and shared by every analyzer (the
 // code index and the flow pass both read every class).
 func (d *Dex) Class(i int) (*dex.Class, error) {
+	if d.released {
+		if i < 0 || i >= d.File.NumClasses() {
+			return nil, fmt.Errorf("class %d of %d", i, d.File.NumClasses())
+		}
+		return d.File.Class(i)
+	}
 	d.classOnce.Do(func() {
 		n := d.File.NumClasses()
 		d.classes = make([]*dex.Class, n)
@@ -96,6 +115,13 @@ func (d *Dex) Class(i int) (*dex.Class, error) {
 
 // Index returns the DEX's code index, building it on first use.
 func (d *Dex) Index(ctx context.Context, sigs *signatures.Set) (*CodeIndex, error) {
+	if d.released {
+		ix, err := buildIndex(ctx, d, sigs)
+		if err != nil {
+			err = fmt.Errorf("index %s: %w", d.Loc, err)
+		}
+		return ix, err
+	}
 	d.once.Do(func() {
 		d.index, d.err = buildIndex(ctx, d, sigs)
 		if d.err != nil {

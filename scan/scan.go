@@ -108,13 +108,18 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 		done       atomic.Int64
 		stats      analyzers.Stats
 	)
-	leaves := make(chan *walk.Leaf, jobs)
+	leaves, stopQueue := newLeafQueue(ctx, maxQueuedLeaves, maxQueuedMemory)
+	defer stopQueue()
 	var wg sync.WaitGroup
 	for i := 0; i < jobs; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for leaf := range leaves {
+			for {
+				leaf, ok := leaves.pop()
+				if !ok {
+					return
+				}
 				res := analyzeWithin(ctx, &cfg, leaf, &stats)
 				leaf.Done()
 				n := done.Add(1)
@@ -145,9 +150,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 			l.Done()
 			return
 		}
-		select {
-		case leaves <- l:
-		case <-ctx.Done():
+		if !leaves.push(l) {
 			l.Done()
 		}
 	}
@@ -166,7 +169,7 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	}
 	inputs := describeInputs(cfg.Inputs)
 	walkErr := w.Walk(ctx, cfg.Inputs)
-	close(leaves)
+	leaves.close()
 	wg.Wait()
 
 	r := build(cfg.Sigs, results, stats.FilteredEndpoints.Load())

@@ -88,10 +88,33 @@ type constInfo struct {
 	reflect map[int]reflCall
 }
 
-// constPass folds the constants of one method.
+// constScratch holds the constant pass's buffers from one method to the
+// next.
+type constScratch struct {
+	info     constInfo
+	regs     []cval
+	args     []cval
+	argTypes []string
+	params   []string
+}
+
+// constPass folds the constants of one method. The result is valid until
+// the next call.
 func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dx *dex.File, m *method) *constInfo {
-	ci := &constInfo{keys: map[int]string{}, endpoints: map[int][]string{}}
-	regs := make([]cval, nregs+1)
+	sc := &e.cs
+	ci := &sc.info
+	if ci.keys == nil {
+		ci.keys, ci.endpoints = map[int]string{}, map[int][]string{}
+	}
+	clear(ci.keys)
+	clear(ci.endpoints)
+	ci.found, ci.reflect = nil, nil
+	if cap(sc.regs) < nregs+1 {
+		sc.regs = make([]cval, nregs+1)
+	}
+	regs := sc.regs[:nregs+1]
+	clear(regs)
+	defer clear(regs) // drop references to this method's values
 	res := nregs
 	if m != nil && !m.static() && code.Ins > 0 {
 		// "this" is an object of the method's class (or a subclass).
@@ -201,12 +224,12 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			put(ins.A, v)
 		case op == dex.OpSgetObject || op == dex.OpIgetObject:
-			ref, err := dx.Field(ins.Index)
-			if err != nil {
+			fi := e.field(dx, ins.Index)
+			if fi == nil {
 				put(ins.A, cval{})
 				break
 			}
-			k := e.p.resolveField(ref)
+			k := fi.key
 			if v, ok := local[k]; ok {
 				put(ins.A, v)
 			} else if s, ok := e.fieldStr[k]; ok {
@@ -217,11 +240,11 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				put(ins.A, cval{})
 			}
 		case op == dex.OpSputObject || op == dex.OpIputObject:
-			ref, err := dx.Field(ins.Index)
-			if err != nil {
+			fi := e.field(dx, ins.Index)
+			if fi == nil {
 				break
 			}
-			k := e.p.resolveField(ref)
+			k := fi.key
 			v := get(ins.A)
 			switch v.kind {
 			case cStr, cClass, cInst, cMeth:
@@ -250,9 +273,9 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				break
 			}
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
-			params, _ := splitDesc(ref.Descriptor)
-			var args []cval
-			var argTypes []string
+			params := splitParams(sc.params[:0], ref.Descriptor)
+			sc.params = params
+			args, argTypes := sc.args[:0], sc.argTypes[:0]
 			ai := 0
 			if !static {
 				if ai < len(ins.Args) {
@@ -271,6 +294,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 					ai++
 				}
 			}
+			sc.args, sc.argTypes = args, argTypes
 			first := 0
 			if !static {
 				first = 1

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,14 +18,18 @@ type engine struct {
 	// overrides no source callback: no flow can start, so only the
 	// endpoint-recovery pass runs.
 	noSources bool
-	p         *program
-	apis      *signatures.APIs
-	g         *graph
-	b         *budget
-	calls     map[*dex.File]map[uint32]*callInfo
-	flds      map[*dex.File]map[uint32]*fieldInfo
-	types     map[string]int32
-	names     []string
+	// probe says the data-flow pass is not run yet: methods are read for
+	// endpoints and for a source, and the run stops at the first source
+	// (sawSource).
+	probe, sawSource bool
+	p                *program
+	apis             *signatures.APIs
+	g                *graph
+	b                *budget
+	calls            map[*dex.File]map[uint32]*callInfo
+	flds             map[*dex.File]map[uint32]*fieldInfo
+	types            map[string]int32
+	names            []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
 	// fieldRefl holds the classes and Methods stored in fields, for
@@ -45,6 +50,10 @@ type engine struct {
 		v  int64
 		ok bool
 	}
+	// The analysis of one method, reused by the next (its buffers).
+	run   run
+	hooks mhooks
+	cs    constScratch
 }
 
 type foundEndpoint struct {
@@ -71,6 +80,8 @@ type callInfo struct {
 	chanPut, chanGet string
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
+	op                           dex.Opcode // the first invoke of the reference met
+	full                         bool       // everything below link is known (finishCall)
 }
 
 type fieldInfo struct {
@@ -81,11 +92,26 @@ type fieldInfo struct {
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
-	return &engine{p: p, apis: apis, g: newGraph(), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
+	return &engine{p: p, apis: apis, g: newGraph(0), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
 		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
 			v  int64
 			ok bool
 		}{}}
+}
+
+// restart returns a fresh engine for the data-flow pass after a probe. It
+// keeps what only depends on the program: call and field information,
+// resolved reflective calls and the interned types they name (the probe
+// met each reference in the order the pass meets it, so the same first
+// use decides it).
+func (e *engine) restart() *engine {
+	n := newEngine(e.p, e.apis, e.b)
+	// The graph has a few nodes per method (parameters, returns, call
+	// sites): room for them saves growing it step by step.
+	n.g = newGraph(4 * len(e.p.methods))
+	n.manifest = e.manifest
+	n.calls, n.flds, n.reflTargets, n.types, n.names = e.calls, e.flds, e.reflTargets, e.types, e.names
+	return n
 }
 
 func (e *engine) typeID(name string) int32 {
@@ -141,7 +167,19 @@ func (e *engine) inheritsFramework(class, t string) bool {
 	return false
 }
 
+// call returns what a method reference means, complete.
 func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
+	ci := e.callHead(dx, op, idx)
+	if ci != nil && !ci.full {
+		e.finishCall(ci)
+	}
+	return ci
+}
+
+// callHead returns a method reference's call information, of which only
+// the parameters, source, sink and link are known unless full is set: all
+// the probe for a source needs. Both parts follow the first invoke met.
+func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 	m := e.calls[dx]
 	if m == nil {
 		m = map[uint32]*callInfo{}
@@ -155,7 +193,7 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		m[idx] = nil
 		return nil
 	}
-	ci := &callInfo{ref: ref, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
+	ci := &callInfo{ref: ref, op: op, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
 	ci.params, ci.ret = splitDesc(ref.Descriptor)
 	off := 0
 	if !ci.static {
@@ -179,6 +217,15 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 			ci.sink = x
 		}
 	}
+	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	m[idx] = ci
+	return ci
+}
+
+// finishCall fills in the rest of a call's information.
+func (e *engine) finishCall(ci *callInfo) {
+	ci.full = true
+	ref, op := ci.ref, ci.op
 	if ci.source == nil {
 		ci.targets = e.p.resolve(op, ref, "")
 		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
@@ -188,7 +235,6 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
-	ci.link = wraps(ref.Class, ref.Name, ci.params)
 	ci.chanPut, ci.chanGet = e.channel(ref)
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
@@ -197,15 +243,13 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 			if c == nil {
 				continue
 			}
-			for _, t := range c.methods {
+			for _, t := range c.list {
 				if t.ref.Name == "doInBackground" && t.enc.CodeOff != 0 && len(ci.targets) < maxDispatch {
 					ci.targets = append(ci.targets, t)
 				}
 			}
 		}
 	}
-	m[idx] = ci
-	return ci
 }
 
 func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
@@ -266,11 +310,14 @@ func (e *engine) analyzeAll(ctx context.Context) {
 			return
 		}
 		e.method(m)
+		if e.sawSource {
+			return
+		}
 	}
 	// AsyncTask: what doInBackground returns reaches onPostExecute.
-	for _, c := range e.p.classes {
+	for _, c := range e.p.order {
 		var bg, post *method
-		for _, m := range c.methods {
+		for _, m := range c.list {
 			switch m.ref.Name {
 			case "doInBackground":
 				bg = m
@@ -294,20 +341,26 @@ func (e *engine) method(m *method) {
 		return
 	}
 	e.methods++
-	h := &mhooks{e: e, m: m, dx: m.cls.dex.File, ci: map[int]*callInfo{}, lab: map[int][]int{}}
-	r := newRun(code, h, e.b)
+	h := &e.hooks
+	h.reset(e, m)
+	r := &e.run
+	r.reset(code, h, e.b)
 	h.r = r
 	r.sink = h.out
 	if !r.decode() {
 		return
 	}
+	h.size(len(r.insns))
 	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
 			e.found = append(e.found, foundEndpoint{f, m})
 		}
 	}
-	if !e.noSources {
+	switch {
+	case e.probe:
+		e.sawSource = len(r.insns) > 0 && e.hasSource(h)
+	case !e.noSources:
 		r.analyze(h.params)
 	}
 	if r.folded {
@@ -321,16 +374,94 @@ func (e *engine) method(m *method) {
 	}
 }
 
+// hasSource says whether the data-flow pass would find a source in the
+// method h is set up for (decoded, constants folded): the cases of prepare
+// and params that add a source node, without adding it.
+func (e *engine) hasSource(h *mhooks) bool {
+	for idx := range h.r.insns {
+		ins := &h.r.insns[idx]
+		op := ins.Op
+		switch {
+		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
+			ci := e.callHead(h.dx, op, ins.Index)
+			if ci == nil || ci.link {
+				continue
+			}
+			if rc, ok := h.consts.reflect[idx]; ok {
+				if rt := e.reflectTarget(rc); rt != nil {
+					if rt.source != nil {
+						return true
+					}
+					continue
+				}
+			}
+			if ci.source != nil {
+				return true
+			}
+		case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
+			if fi := e.field(h.dx, ins.Index); fi != nil && fi.source != nil {
+				return true
+			}
+		case op == dex.OpConstString || op == dex.OpConstStringJumbo:
+			s, err := h.dx.String(ins.Index)
+			if err != nil || !strings.HasPrefix(s, "content://") {
+				continue
+			}
+			if x := e.apis.String(s); x != nil && x.IsSource() {
+				return true
+			}
+		}
+	}
+	params, _ := splitDesc(h.m.ref.Descriptor)
+	if len(params) == 0 || strings.HasPrefix(h.m.ref.Name, "<") {
+		return false
+	}
+	for _, t := range e.p.libraryAncestors(h.m.cls.name) {
+		if x := e.apis.MethodParts(t, h.m.ref.Name); x != nil && x.IsSource() {
+			return slices.ContainsFunc(params, func(p string) bool { return strings.HasPrefix(p, "L") })
+		}
+	}
+	return false
+}
+
 // mhooks connects one method's register analysis to the app's graph.
 type mhooks struct {
 	e      *engine
 	m      *method
 	dx     *dex.File
 	r      *run
-	ci     map[int]*callInfo
-	lab    map[int][]int // instruction index → labels it introduces
+	ci     []*callInfo // by instruction index
+	lab    [][]int     // instruction index → labels it introduces
+	labBuf []int       // backs lab's slices
 	consts *constInfo
 	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
+	out    func(t []uint64, n int32)
+}
+
+// reset prepares h for method m, keeping its buffers.
+func (h *mhooks) reset(e *engine, m *method) {
+	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
+	if h.out == nil {
+		h.out = h.edges
+	}
+}
+
+// size makes room for n instructions.
+func (h *mhooks) size(n int) {
+	if cap(h.ci) < n {
+		h.ci = make([]*callInfo, n)
+		h.lab = make([][]int, n)
+	}
+	h.ci, h.lab = h.ci[:n], h.lab[:n]
+	clear(h.ci)
+	clear(h.lab)
+}
+
+// labels returns ls as a slice of h's buffer (appending to it copies).
+func (h *mhooks) labels(ls ...int) []int {
+	start := len(h.labBuf)
+	h.labBuf = append(h.labBuf, ls...)
+	return h.labBuf[start:len(h.labBuf):len(h.labBuf)]
 }
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
@@ -405,13 +536,13 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		}
 		h.ci[idx] = ci
 		if ci.keyRead {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 		}
 		if ci.chanGet != "" {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nField, s: ci.chanGet}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet})))
 		}
 		if ci.link {
-			h.lab[idx] = []int{label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)}))}
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})))
 			return
 		}
 		if rc, ok := h.consts.reflect[idx]; ok {
@@ -425,7 +556,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 					if _, ok := e.g.src[n]; !ok {
 						e.g.src[n] = &srcSite{entry: rt.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: rt.api, param: -1}
 					}
-					h.lab[idx] = []int{label(n)}
+					h.lab[idx] = h.labels(label(n))
 				}
 				for _, t := range rt.targets {
 					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
@@ -442,7 +573,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			if _, ok := e.g.src[n]; !ok {
 				e.g.src[n] = &srcSite{entry: ci.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ci.ref.String(), param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 		case len(ci.targets) > 0:
 			for _, t := range ci.targets {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
@@ -452,9 +583,9 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			}
 		case ci.model == modelExtrasGet:
 			if k, ok := h.consts.keys[idx]; ok {
-				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "=" + k})), label(h.node(nodeKey{kind: nExtra, s: ""}))}
+				h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExtra, s: "=" + k})), label(h.node(nodeKey{kind: nExtra, s: ""})))
 			} else {
-				h.lab[idx] = []int{label(h.node(nodeKey{kind: nExtra, s: "*"}))}
+				h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExtra, s: "*"})))
 			}
 		}
 	case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
@@ -468,21 +599,21 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				ref, _ := h.dx.Field(ins.Index)
 				e.g.src[n] = &srcSite{entry: fi.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ref.String(), param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 			return
 		}
 		n := h.node(nodeKey{kind: nField, s: fi.key})
-		h.lab[idx] = []int{label(n)}
+		h.lab[idx] = h.labels(label(n))
 		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
 			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
 		}
 	case op == dex.OpNewInstance || op == dex.OpNewArray:
 		if t, err := h.dx.Type(ins.Index); err == nil && containerType(t) {
 			n := h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})
-			h.lab[idx] = []int{label(n), label(h.node(nodeKey{kind: nAll, i: n}))}
+			h.lab[idx] = h.labels(label(n), label(h.node(nodeKey{kind: nAll, i: n})))
 		}
 	case op == dex.OpAgetObject:
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)}))}
+		h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 	case op == dex.OpConstString || op == dex.OpConstStringJumbo:
 		s, err := h.dx.String(ins.Index)
 		if err != nil || !strings.HasPrefix(s, "content://") {
@@ -493,15 +624,15 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			if _, ok := e.g.src[n]; !ok {
 				e.g.src[n] = &srcSite{entry: x, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: s, param: -1}
 			}
-			h.lab[idx] = []int{label(n)}
+			h.lab[idx] = h.labels(label(n))
 		}
 	case op == dex.OpMoveException:
-		h.lab[idx] = []int{label(h.node(nodeKey{kind: nExc}))}
+		h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nExc})))
 	}
 }
 
-// out adds edges from every label in t to node n.
-func (h *mhooks) out(t []uint64, n int32) {
+// edges adds edges from every label in t to node n.
+func (h *mhooks) edges(t []uint64, n int32) {
 	each(t, func(l int) {
 		if l < len(h.r.labels) {
 			h.e.g.edge(h.r.labels[l], n)
@@ -573,7 +704,8 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			h.out(t, h.node(nodeKey{kind: nExc}))
 		}
 	case op >= dex.OpIget && op <= dex.OpIgetShort:
-		obj := append([]uint64(nil), r.taint(s, ins.B)...)
+		obj := scratch(&r.acc, r.w)
+		copy(obj, r.taint(s, ins.B))
 		fi := h.e.field(h.dx, ins.Index)
 		r.clear(s, ins.A)
 		setLabels(ins.A)
@@ -652,8 +784,8 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			}
 		}
 	}
-	acc := make([]uint64, r.w)
-	argsOnly := make([]uint64, r.w)
+	acc := scratch(&r.acc2, r.w)
+	argsOnly := scratch(&r.acc3, r.w)
 	for i := range ci.offs {
 		if reg, ok := slot(i); ok {
 			or(acc, r.taint(s, reg))
@@ -904,7 +1036,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 	if e.p.classes[rc.class] != nil {
 		seen := map[int32]bool{}
 		add := func(c *class) {
-			for _, m := range c.methods {
+			for _, m := range c.list {
 				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
 					continue
 				}
@@ -1067,7 +1199,7 @@ func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
 	node := s.org[reg] - 1
 	if h.e.g.keys[node].kind != nRead {
 		var ok bool
-		if node, ok = h.e.g.ids[nodeKey{kind: nAll, i: node}]; !ok {
+		if node, ok = h.e.g.lookup(nodeKey{kind: nAll, i: node}); !ok {
 			return false
 		}
 	}

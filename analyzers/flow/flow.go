@@ -14,8 +14,9 @@
 // parameters, return values, fields (one cell each), extras by key and sink
 // call sites. A breadth-first search from every source gives the flows and
 // their paths. Virtual calls reach the overriding methods of app
-// subclasses; callback parameters (onLocationChanged) are sources. The whole
-// run is bounded by a step and wall-time budget.
+// subclasses; callback parameters (onLocationChanged) are sources. An app
+// whose code holds no source is only read for endpoints (a cheap first
+// pass looks for one). The whole run is bounded by a step and time budget.
 package flow
 
 import (
@@ -46,7 +47,12 @@ type Config struct {
 }
 
 // Analyzer is the flow analyzer.
-type Analyzer struct{ cfg Config }
+type Analyzer struct {
+	cfg Config
+	// noProbe runs the data-flow pass without looking for a source first
+	// (tests compare both ways).
+	noProbe bool
+}
 
 // New returns the analyzer with the default budget.
 func New() *Analyzer { return NewWith(Config{}) }
@@ -100,8 +106,27 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	p := load(ctx, t.App, b, t.Sigs.APIs.IsLibrary)
 	e := newEngine(p, t.Sigs.APIs, b)
 	e.noSources = !hasSources(ctx, t, p)
+	// The classes and code index the analyzers shared are read: free them
+	// for the rest of this pass, the costliest of an app.
+	for _, d := range t.App.Dex {
+		d.Release()
+	}
 	e.markComponents(t)
-	e.analyzeAll(ctx)
+	if !e.noSources && !a.noProbe {
+		// Most methods of an app without a source in its code are only
+		// read for endpoints: look for a source with the cheap passes
+		// first, and run the data-flow pass (from the start, so the
+		// result is that of a single run) only when one is found.
+		e.probe = true
+		e.analyzeAll(ctx)
+		if e.sawSource && !b.over() {
+			b.steps = 0
+			e = e.restart()
+			e.analyzeAll(ctx)
+		}
+	} else {
+		e.analyzeAll(ctx)
+	}
 	reach := e.reachable()
 	out := e.flows(t, reach, a.cfg.MaxFindings)
 	out = append(out, e.endpointFindings(t)...)
@@ -240,6 +265,7 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 	}
 	sort.Slice(srcs, func(i, j int) bool { return srcs[i] < srcs[j] })
 	seen := map[flowKey]bool{}
+	var sc searchScratch
 	var out []finding.Finding
 	dropped := 0
 	// Explicit flows of every source first, so a sink reached both ways is
@@ -251,7 +277,7 @@ func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []fin
 			if !reach[src.m.id] {
 				continue
 			}
-			e.g.paths(s, e.b, explicitOnly, func(k int32, path []int32) {
+			e.g.paths(s, e.b, explicitOnly, &sc, func(k int32, path []int32) {
 				sk := e.g.sink[k]
 				if !reach[sk.m.id] || seen[flowKey{s, k}] {
 					return

@@ -115,24 +115,81 @@ type sinkSite struct {
 // reach the other. Intra-procedural summaries give the edges; reachability
 // from source nodes to sink nodes gives the flows.
 type graph struct {
-	ids   map[nodeKey]int32
-	keys  []nodeKey
-	succ  [][]int32
+	// Node ids by key: most keys name no string and fit in 64 bits
+	// (packed), fields are named by a string alone; the rest are whole
+	// keys. Hashing the whole key with its string was a large share of
+	// the analysis.
+	packed map[uint64]int32
+	fields map[string]int32
+	ids    map[nodeKey]int32
+	keys   []nodeKey
+	succ   [][]int32
+	// edges holds the edges of nodes with many successors; shorter lists
+	// are searched.
 	edges map[[2]int32]bool
 	src   map[int32]*srcSite
 	sink  map[int32]*sinkSite
 }
 
-func newGraph() *graph {
-	return &graph{ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{}, src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+// edgeScan is the successor count up to which an edge is looked for in
+// the list rather than in the edges map.
+const edgeScan = 8
+
+// newGraph returns an empty graph with room for about nodes nodes.
+func newGraph(nodes int) *graph {
+	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{},
+		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+}
+
+// pack returns k as 64 bits when it has no string and its method id fits
+// 24 bits.
+func pack(k nodeKey) (uint64, bool) {
+	if k.s != "" || k.m < 0 || k.m >= 1<<24 {
+		return 0, false
+	}
+	return uint64(k.kind)<<56 | uint64(k.m)<<32 | uint64(uint32(k.i)), true
+}
+
+// lookup returns the id of an existing node.
+func (g *graph) lookup(k nodeKey) (int32, bool) {
+	if p, ok := pack(k); ok {
+		id, ok := g.packed[p]
+		return id, ok
+	}
+	if k.kind == nField && k.m == 0 && k.i == 0 {
+		id, ok := g.fields[k.s]
+		return id, ok
+	}
+	id, ok := g.ids[k]
+	return id, ok
 }
 
 func (g *graph) node(k nodeKey) int32 {
-	if id, ok := g.ids[k]; ok {
-		return id
+	p, packed := pack(k)
+	field := !packed && k.kind == nField && k.m == 0 && k.i == 0
+	switch {
+	case packed:
+		if id, ok := g.packed[p]; ok {
+			return id
+		}
+	case field:
+		if id, ok := g.fields[k.s]; ok {
+			return id
+		}
+	default:
+		if id, ok := g.ids[k]; ok {
+			return id
+		}
 	}
 	id := int32(len(g.keys))
-	g.ids[k] = id
+	switch {
+	case packed:
+		g.packed[p] = id
+	case field:
+		g.fields[k.s] = id
+	default:
+		g.ids[k] = id
+	}
 	g.keys = append(g.keys, k)
 	g.succ = append(g.succ, nil)
 	return id
@@ -142,28 +199,46 @@ func (g *graph) edge(from, to int32) {
 	if from == to {
 		return
 	}
-	k := [2]int32{from, to}
-	if g.edges[k] {
-		return
+	succ := g.succ[from]
+	if len(succ) <= edgeScan {
+		for _, s := range succ {
+			if s == to {
+				return
+			}
+		}
+		if len(succ) == edgeScan {
+			// The list grows past the scan: index it.
+			for _, s := range succ {
+				g.edges[[2]int32{from, s}] = true
+			}
+			g.edges[[2]int32{from, to}] = true
+		}
+	} else {
+		k := [2]int32{from, to}
+		if g.edges[k] {
+			return
+		}
+		g.edges[k] = true
 	}
-	g.edges[k] = true
-	g.succ[from] = append(g.succ[from], to)
+	g.succ[from] = append(succ, to)
 }
 
 // paths runs a breadth-first search from one source node and calls fn with
 // each sink node reached and the node path to it.
-func (g *graph) paths(from int32, b *budget, explicitOnly bool, fn func(sink int32, path []int32)) {
-	parent := map[int32]int32{from: -1}
-	queue := []int32{from}
-	for len(queue) > 0 {
+func (g *graph) paths(from int32, b *budget, explicitOnly bool, sc *searchScratch, fn func(sink int32, path []int32)) {
+	sc.start(len(g.keys))
+	sc.setParent(from, -1)
+	queue := append(sc.queue[:0], from)
+	defer func() { sc.queue = queue[:0] }()
+	for head := 0; head < len(queue); {
 		if !b.spend(1, "flow search") {
 			return
 		}
-		n := queue[0]
-		queue = queue[1:]
+		n := queue[head]
+		head++
 		if _, ok := g.sink[n]; ok {
 			var path []int32
-			for x := n; x >= 0 && len(path) < 4096; x = parent[x] {
+			for x := n; x >= 0 && len(path) < 4096; x = sc.parent[x] {
 				path = append(path, x)
 			}
 			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
@@ -175,10 +250,39 @@ func (g *graph) paths(from int32, b *budget, explicitOnly bool, fn func(sink int
 			if explicitOnly && g.keys[s].kind == nImpl {
 				continue
 			}
-			if _, seen := parent[s]; !seen {
-				parent[s] = n
+			if !sc.seen(s) {
+				sc.setParent(s, n)
 				queue = append(queue, s)
 			}
 		}
 	}
+}
+
+// searchScratch is the breadth-first search's state, kept from one source
+// to the next: parents by node, valid where stamped with the current
+// search.
+type searchScratch struct {
+	parent []int32
+	stamp  []uint32
+	gen    uint32
+	queue  []int32
+}
+
+func (sc *searchScratch) start(nodes int) {
+	if len(sc.parent) < nodes {
+		sc.parent = make([]int32, nodes)
+		sc.stamp = make([]uint32, nodes)
+		sc.gen = 0
+	}
+	sc.gen++
+	if sc.gen == 0 { // wrapped: forget every old stamp
+		clear(sc.stamp)
+		sc.gen = 1
+	}
+}
+
+func (sc *searchScratch) seen(n int32) bool { return sc.stamp[n] == sc.gen }
+
+func (sc *searchScratch) setParent(n, p int32) {
+	sc.parent[n], sc.stamp[n] = p, sc.gen
 }

@@ -76,15 +76,113 @@ type run struct {
 	implLabel int
 	ctrl      []bool     // blocks controlled by a tainted branch
 	pdom      [][]uint64 // post-dominators by block, computed on demand
+
+	// Buffers kept from one method to the next when a run is reused
+	// (reset): most methods are small, and allocating afresh for each was
+	// a large share of the analysis.
+	decoded bool
+	argBuf  []uint32 // every instruction's argument registers
+	acc     []uint64 // scratch taint sets (assign, invoke, branches)
+	acc2    []uint64
+	acc3    []uint64
+	taints  arena[uint64] // the states' slices
+	ints    arena[int64]
+	flags   arena[bool]
+	ids     arena[int32]
+	states  []state
+	nstates int
+	seen    []bool // implicit: blocks visited
+	stack   []int
+	// blocks' buffers
+	leader      []bool
+	leaderBlock []int
+	bl          []block
+	blockEdges  []int
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
-	r := &run{code: code, h: h, b: b, byNode: map[int32]int{}, implLabel: -1}
+	r := &run{}
+	r.reset(code, h, b)
+	return r
+}
+
+// reset prepares r for another method, keeping its buffers.
+func (r *run) reset(code *dex.Code, h hooks, b *budget) {
+	byNode := r.byNode
+	if byNode == nil {
+		byNode = map[int32]int{}
+	} else {
+		clear(byNode)
+	}
+	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
+		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
+		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
+		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0]}
+	*r = keep
+	r.code, r.h, r.b, r.byNode, r.implLabel = code, h, b, byNode, -1
+	r.taints.reset()
+	r.ints.reset()
+	r.flags.reset()
+	r.ids.reset()
 	r.nregs = int(code.Registers)
 	if r.nregs > maxRegs {
 		r.nregs = maxRegs
 	}
-	return r
+}
+
+// arena hands out zeroed slices from chunks that are reused after reset,
+// so a method's per-block states cost no allocation once the buffers have
+// grown. Chunks beyond arenaKeep elements are dropped at reset: one huge
+// method does not pin its memory for the rest of the app.
+type arena[T any] struct {
+	chunks [][]T
+	cur    int // chunk being filled
+	off    int // next free element in it
+	total  int // elements in chunks
+}
+
+const (
+	arenaChunk = 1 << 14
+	arenaKeep  = 1 << 20
+)
+
+func (a *arena[T]) reset() {
+	if a.total > arenaKeep {
+		*a = arena[T]{}
+	}
+	a.cur, a.off = 0, 0
+}
+
+// take returns n zeroed elements.
+func (a *arena[T]) take(n int) []T {
+	for a.cur < len(a.chunks) {
+		c := a.chunks[a.cur]
+		if a.off+n <= len(c) {
+			s := c[a.off : a.off+n : a.off+n]
+			a.off += n
+			clear(s)
+			return s
+		}
+		a.cur++
+		a.off = 0
+	}
+	size := max(n, arenaChunk)
+	c := make([]T, size)
+	a.chunks = append(a.chunks, c)
+	a.total += size
+	a.cur = len(a.chunks) - 1
+	a.off = n
+	return c[:n:n]
+}
+
+// scratch returns buf resized to n words and zeroed.
+func scratch(buf *[]uint64, n int) []uint64 {
+	if cap(*buf) < n {
+		*buf = make([]uint64, n)
+	}
+	t := (*buf)[:n]
+	clear(t)
+	return t
 }
 
 // label returns the label of a graph node, adding it when new.
@@ -107,8 +205,12 @@ func (r *run) label(node int32) int {
 // decode reads every instruction; undecodable code ends the method there.
 func (r *run) decode() bool {
 	n := len(r.code.Insns)
+	r.decoded = true
 	r.insns = r.insns[:0]
-	r.at = make([]int32, n+1)
+	if cap(r.at) < n+1 {
+		r.at = make([]int32, n+1)
+	}
+	r.at = r.at[:n+1]
 	for i := range r.at {
 		r.at[i] = -1
 	}
@@ -116,9 +218,11 @@ func (r *run) decode() bool {
 		r.insns = make([]dex.Instruction, 0, n/2) // most instructions are 2 units wide or more
 	}
 	// One scratch instruction and one arena for every invoke's argument
-	// registers, instead of an allocation per instruction.
+	// registers, instead of an allocation per instruction. Slices of the
+	// arena stay valid when it grows (they keep the old array).
 	var scratch dex.Instruction
-	args := make([]uint32, 0, n/4)
+	args := r.argBuf[:0]
+	defer func() { r.argBuf = args[:0] }()
 	for pc := 0; pc < n; {
 		if !r.b.spend(1, "decode") {
 			return false
@@ -168,7 +272,7 @@ func terminates(op dex.Opcode) bool {
 
 func (r *run) blocks() []block {
 	n := len(r.insns)
-	leader := make([]bool, n+1)
+	leader := resize(&r.leader, n+1)
 	leader[0] = true
 	mark := func(pc int) {
 		if pc >= 0 && pc < len(r.at) && r.at[pc] >= 0 {
@@ -200,8 +304,11 @@ func (r *run) blocks() []block {
 			mark(int(t.CatchAllPC))
 		}
 	}
-	leaderBlock := make([]int, n+1)
-	var bl []block
+	leaderBlock := resize(&r.leaderBlock, n+1)
+	bl := r.bl[:0]
+	defer func() { r.bl = bl[:0] }()
+	edges := r.blockEdges[:0]
+	defer func() { r.blockEdges = edges[:0] }()
 	for i := 0; i < n; i++ {
 		if leader[i] {
 			bl = append(bl, block{start: i})
@@ -217,9 +324,10 @@ func (r *run) blocks() []block {
 	}
 	for j := range bl {
 		last := &r.insns[bl[j].end-1]
+		start := len(edges)
 		add := func(b int) {
 			if b >= 0 {
-				bl[j].succ = append(bl[j].succ, b)
+				edges = append(edges, b)
 			}
 		}
 		switch {
@@ -235,29 +343,50 @@ func (r *run) blocks() []block {
 		if !terminates(last.Op) && bl[j].end < n {
 			add(leaderBlock[bl[j].end])
 		}
+		// Successors and handlers are slices of one buffer (capped, so an
+		// append elsewhere copies); a grown buffer leaves earlier slices
+		// on the old array, which stays valid.
+		bl[j].succ = edges[start:len(edges):len(edges)]
+		start = len(edges)
 		// Handlers of try blocks overlapping this block.
 		s, e := last.PC, r.insns[bl[j].start].PC
 		for _, t := range r.code.Tries {
 			if int(t.StartPC) <= s && e < int(t.StartPC+t.Count) {
 				for _, h := range t.Handlers {
-					if hb := r.blockOfPC(int(h.PC), leaderBlock); hb >= 0 {
-						bl[j].handlers = append(bl[j].handlers, hb)
-					}
+					add(r.blockOfPC(int(h.PC), leaderBlock))
 				}
 				if t.CatchAllPC >= 0 {
-					if hb := r.blockOfPC(int(t.CatchAllPC), leaderBlock); hb >= 0 {
-						bl[j].handlers = append(bl[j].handlers, hb)
-					}
+					add(r.blockOfPC(int(t.CatchAllPC), leaderBlock))
 				}
 			}
+		}
+		if len(edges) > start {
+			bl[j].handlers = edges[start:len(edges):len(edges)]
 		}
 	}
 	return bl
 }
 
+// resize returns *buf resized to n elements, zeroed.
+func resize[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	s := (*buf)[:n]
+	clear(s)
+	return s
+}
+
 func (r *run) newState() *state {
 	n := r.nregs + 1
-	return &state{t: make([]uint64, n*r.w), k: make([]int64, n), hi: make([]int64, n), kk: make([]bool, n), ty: make([]int32, n), org: make([]int32, n)}
+	if r.nstates == len(r.states) {
+		// Pointers into r.states stay valid: a grown slice is a new array.
+		r.states = append(r.states[:r.nstates:r.nstates], make([]state, max(8, r.nstates))...)
+	}
+	s := &r.states[r.nstates]
+	r.nstates++
+	*s = state{t: r.taints.take(n * r.w), k: r.ints.take(n), hi: r.ints.take(n), kk: r.flags.take(n), ty: r.ids.take(n), org: r.ids.take(n)}
+	return s
 }
 
 func (r *run) copyState(dst, src *state) {
@@ -299,7 +428,7 @@ func (r *run) join(dst, src *state) bool {
 // blocks to a fixpoint (or a single flow-insensitive state for methods too
 // big for per-block states). It reports false when the budget ran out.
 func (r *run) analyze(paramLabels func(r *run)) bool {
-	if r.at == nil && !r.decode() {
+	if !r.decoded && !r.decode() {
 		return false
 	}
 	if len(r.insns) == 0 {
@@ -313,7 +442,8 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 	if r.w == 0 {
 		r.w = 1
 	}
-	r.tmp = make([]uint64, r.w)
+	r.tmp = scratch(&r.tmp, r.w)
+	r.nstates = 0
 	bl := r.blocks()
 	entry := r.newState()
 	r.initParams(entry)
@@ -371,7 +501,8 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 		}
 		last := &r.insns[b.end-1]
 		if r.implLabel >= 0 && taken == -2 && (last.Op.IsSwitch() || (last.Op >= dex.OpIfEq && last.Op <= dex.OpIfLez)) {
-			t := append([]uint64(nil), r.taint(cur, last.A)...)
+			t := scratch(&r.acc3, r.w)
+			copy(t, r.taint(cur, last.A))
 			if last.Op <= dex.OpIfLe {
 				or(t, r.taint(cur, last.B))
 			}
@@ -448,8 +579,13 @@ func (r *run) implicit(j int, t []uint64, bl []block, handlers []int, in []*stat
 		succ = handlers
 	}
 	pd := r.pdom[j]
-	seen := map[int]bool{}
-	stack := append([]int(nil), succ...)
+	if cap(r.seen) < len(bl) {
+		r.seen = make([]bool, len(bl))
+	}
+	seen := r.seen[:len(bl)]
+	clear(seen)
+	stack := append(r.stack[:0], succ...)
+	defer func() { r.stack = stack[:0] }()
 	for len(stack) > 0 {
 		k := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -632,7 +768,7 @@ func (r *run) assign(s *state, dst uint32, srcs ...uint32) {
 	if !r.ok(dst) {
 		return
 	}
-	acc := make([]uint64, r.w)
+	acc := scratch(&r.acc, r.w)
 	for _, x := range srcs {
 		or(acc, r.taint(s, x))
 	}

@@ -19,9 +19,13 @@ type class struct {
 	ifaces      []string
 	dex         *analyzers.Dex
 	methods     map[string]*method // name+descriptor → method
-	fields      map[string]bool    // field names declared here
-	disabled    bool               // a manifest component with enabled="false"
-	component   bool               // declared in the manifest
+	// list holds the methods in declaration order: whatever iterates
+	// over them must not follow map order (the result would change from
+	// run to run).
+	list      []*method
+	fields    map[string]bool // field names declared here
+	disabled  bool            // a manifest component with enabled="false"
+	component bool            // declared in the manifest
 }
 
 // method is an app method, with or without code.
@@ -52,10 +56,16 @@ func shortMethod(cls, name string) string {
 // program is the app's classes and methods across its DEX files.
 type program struct {
 	classes  map[string]*class
+	order    []*class // classes in load order
 	methods  []*method
 	children map[string][]*class // type → app classes naming it as super or interface
 	subtypes map[string][]*class // memo of the transitive closure
-	errs     []error
+	// Memos of libraryAncestors (by class) and isSubtype (by class and
+	// type): asked for each method and call site, answered by walking the
+	// hierarchy through map lookups.
+	ancestors map[string][]string
+	subtype   map[[2]string]bool
+	errs      []error
 }
 
 // load reads every class of every DEX; the first definition of a class wins,
@@ -65,7 +75,8 @@ type program struct {
 // modelled like framework calls: that keeps big apps fast, and a library's
 // own traffic is what the tracker analyzer reports.
 func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class string) bool) *program {
-	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{}}
+	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{},
+		ancestors: map[string][]string{}, subtype: map[[2]string]bool{}}
 	for _, d := range app.Dex {
 		f := d.File
 		for ci := 0; ci < f.NumClasses(); ci++ {
@@ -98,9 +109,11 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 					continue
 				}
 				cl.methods[k] = m
+				cl.list = append(cl.list, m)
 				p.methods = append(p.methods, m)
 			}
 			p.classes[c.Name] = cl
+			p.order = append(p.order, cl)
 			if c.Super != "" {
 				p.children[c.Super] = append(p.children[c.Super], cl)
 			}
@@ -130,7 +143,17 @@ func (p *program) lookup(cls, nameDesc string) *method {
 
 // libraryAncestors lists the first non-app types above cls: its framework
 // superclass and the framework interfaces of it and its app ancestors.
+// The list is shared: callers must not change it.
 func (p *program) libraryAncestors(cls string) []string {
+	if out, ok := p.ancestors[cls]; ok {
+		return out
+	}
+	out := p.walkAncestors(cls)
+	p.ancestors[cls] = out
+	return out
+}
+
+func (p *program) walkAncestors(cls string) []string {
 	var out []string
 	seen := map[string]bool{}
 	var walk func(t string, depth int)
@@ -180,6 +203,16 @@ func (p *program) subtypesOf(t string) []*class {
 
 // isSubtype says whether app class cls has t among its ancestors.
 func (p *program) isSubtype(cls, t string) bool {
+	k := [2]string{cls, t}
+	if v, ok := p.subtype[k]; ok {
+		return v
+	}
+	v := p.walkSubtype(cls, t)
+	p.subtype[k] = v
+	return v
+}
+
+func (p *program) walkSubtype(cls, t string) bool {
 	seen := map[string]bool{}
 	var walk func(x string, depth int) bool
 	walk = func(x string, depth int) bool {
@@ -261,15 +294,25 @@ func (p *program) resolveField(ref dex.FieldRef) string {
 // splitDesc splits a method descriptor into parameter types and return type.
 // A malformed descriptor yields what could be read.
 func splitDesc(desc string) (params []string, ret string) {
-	if !strings.HasPrefix(desc, "(") {
+	end := strings.IndexByte(desc, ')')
+	if !strings.HasPrefix(desc, "(") || end < 0 {
 		return nil, ""
+	}
+	return splitParams(nil, desc), desc[end+1:]
+}
+
+// splitParams appends the parameter types of a method descriptor to
+// params (what could be read of a malformed one).
+func splitParams(params []string, desc string) []string {
+	if !strings.HasPrefix(desc, "(") {
+		return params
 	}
 	end := strings.IndexByte(desc, ')')
 	if end < 0 {
-		return nil, ""
+		return params
 	}
 	s := desc[1:end]
-	for len(s) > 0 && len(params) < 256 {
+	for n := 0; len(s) > 0 && n < 256; n++ {
 		i := 0
 		for i < len(s) && s[i] == '[' {
 			i++
@@ -287,7 +330,7 @@ func splitDesc(desc string) (params []string, ret string) {
 		params = append(params, s[:i+1])
 		s = s[i+1:]
 	}
-	return params, desc[end+1:]
+	return params
 }
 
 // wide says whether a type takes two registers.
