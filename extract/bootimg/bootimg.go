@@ -95,16 +95,7 @@ func (im *Image) Info() Info { return im.info }
 // decompressed on first use, within lim (MaxFileSize and MaxRatio; zero
 // fields take extract.DefaultLimits).
 func Open(r io.ReaderAt, size int64, lim extract.Limits) (*Image, error) {
-	def := extract.DefaultLimits()
-	if lim.MaxFileSize <= 0 {
-		lim.MaxFileSize = def.MaxFileSize
-	}
-	if lim.MaxRatio <= 0 {
-		lim.MaxRatio = def.MaxRatio
-	}
-	if lim.MaxEntries <= 0 {
-		lim.MaxEntries = def.MaxEntries
-	}
+	lim = lim.WithDefaults()
 	const hdrRead = 4096
 	h := make([]byte, hdrRead)
 	n, err := r.ReadAt(h[:min(int64(hdrRead), max(size, 0))], 0)

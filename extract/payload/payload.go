@@ -63,7 +63,7 @@ func Sniff(head []byte) bool {
 // Zero fields of lim take their values from extract.DefaultLimits. Open
 // returns an error wrapping extract.ErrNotFormat when r is not a payload.
 func Open(r io.ReaderAt, size int64, lim extract.Limits) (*Payload, error) {
-	lim = withDefaults(lim)
+	lim = lim.WithDefaults()
 	var hdr [headerSize]byte
 	if size < int64(len(Magic)) {
 		return nil, fmt.Errorf("payload: header: %w", extract.ErrNotFormat)
@@ -156,30 +156,6 @@ func Open(r io.ReaderAt, size int64, lim extract.Limits) (*Payload, error) {
 		p.parts = append(p.parts, info)
 	}
 	return p, nil
-}
-
-// withDefaults fills zero limits from extract.DefaultLimits.
-func withDefaults(lim extract.Limits) extract.Limits {
-	d := extract.DefaultLimits()
-	if lim.MaxDepth <= 0 {
-		lim.MaxDepth = d.MaxDepth
-	}
-	if lim.MaxEntries <= 0 {
-		lim.MaxEntries = d.MaxEntries
-	}
-	if lim.MaxFileSize <= 0 {
-		lim.MaxFileSize = d.MaxFileSize
-	}
-	if lim.MaxTotalBytes <= 0 {
-		lim.MaxTotalBytes = d.MaxTotalBytes
-	}
-	if lim.MaxRatio <= 0 {
-		lim.MaxRatio = d.MaxRatio
-	}
-	if lim.MaxSpillBytes <= 0 {
-		lim.MaxSpillBytes = d.MaxSpillBytes
-	}
-	return lim
 }
 
 // needsSource reports whether an operation reads the old partition.
