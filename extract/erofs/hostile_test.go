@@ -17,6 +17,7 @@ import (
 	"github.com/ulikunitz/xz/lzma"
 
 	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/internal/testutil"
 )
 
 // smallImage builds a tiny image with mkfs.erofs (skipping when absent).
@@ -308,19 +309,8 @@ func FuzzEROFS(f *testing.F) {
 // entry is typed as a directory while its inode is not one: listing it must
 // fail with ErrCorrupt, so the walk records a corrupt image, not a bare error.
 func TestDirentTypeMismatch(t *testing.T) {
-	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-dir-inode-not")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
-	if !ok {
-		t.Fatal("seed is not a go test fuzz v1 []byte file")
-	}
-	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exercise([]byte(b)); !errors.Is(err, extract.ErrCorrupt) {
+	b := testutil.FuzzSeed(t, "testdata/fuzz/FuzzEROFS/dirent-typed-dir-inode-not")
+	if _, err := exercise(b); !errors.Is(err, extract.ErrCorrupt) {
 		t.Errorf("exercise error = %v, want ErrCorrupt", err)
 	}
 }
@@ -407,19 +397,8 @@ func TestReadLinkNotSymlink(t *testing.T) {
 // directory (found by FuzzEROFS) fails to read with ErrCorrupt; it was a
 // bare "is a directory".
 func TestDirentFileInodeDir(t *testing.T) {
-	raw, err := os.ReadFile("testdata/fuzz/FuzzEROFS/dirent-typed-file-inode-dir")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
-	if !ok {
-		t.Fatal("seed is not a go test fuzz v1 []byte file")
-	}
-	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exercise([]byte(b)); !errors.Is(err, extract.ErrCorrupt) {
+	b := testutil.FuzzSeed(t, "testdata/fuzz/FuzzEROFS/dirent-typed-file-inode-dir")
+	if _, err := exercise(b); !errors.Is(err, extract.ErrCorrupt) {
 		t.Errorf("exercise error = %v, want ErrCorrupt", err)
 	}
 }

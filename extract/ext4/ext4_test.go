@@ -809,17 +809,7 @@ func TestFuzzSeeds(t *testing.T) {
 		t.Fatal("no seeds in testdata/fuzz/FuzzExt4")
 	}
 	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		q := strings.TrimSuffix(strings.TrimPrefix(lines[len(lines)-1], "[]byte("), ")")
-		data, err := strconv.Unquote(q)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		img := expandZeros([]byte(data))
+		img := expandZeros(testutil.FuzzSeed(t, p))
 		fsys, err := Open(bytes.NewReader(img), int64(len(img)))
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
@@ -951,19 +941,8 @@ func TestNonUTF8Names(t *testing.T) {
 // TestReadLinkNotSymlink: an entry typed as a symlink whose inode is not one
 // (found by FuzzExt4) fails ReadLink with ErrCorrupt; it was a bare error.
 func TestReadLinkNotSymlink(t *testing.T) {
-	raw, err := os.ReadFile("testdata/fuzz/FuzzExt4/readlink-inode-not-symlink")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, ok := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("go test fuzz v1\n[]byte("))
-	if !ok {
-		t.Fatal("seed is not a go test fuzz v1 []byte file")
-	}
-	b, err := strconv.Unquote(string(bytes.TrimSuffix(q, []byte(")"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := expandZeros([]byte(b))
+	b := testutil.FuzzSeed(t, "testdata/fuzz/FuzzExt4/readlink-inode-not-symlink")
+	img := expandZeros(b)
 	fsys, err := Open(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
 		t.Fatal(err)
