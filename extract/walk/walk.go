@@ -1,6 +1,7 @@
 package walk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,7 +98,7 @@ func (w *Walker) Walk(ctx context.Context, inputs []string) error {
 			continue
 		}
 		if st.IsDir() {
-			c := &dirContainer{root: in, base: filepath.Base(filepath.Clean(in))}
+			c := &dirContainer{root: in, base: filepath.Base(filepath.Clean(in)), max: w.Limits.MaxEntries}
 			if err := w.walkContainer(ctx, c, nil, 0, nil); err != nil {
 				return err
 			}
@@ -277,21 +279,31 @@ func (w *Walker) walkContainer(ctx context.Context, c Container, loc extract.Loc
 	return nil
 }
 
-// dirContainer lists a host folder recursively, in lexical order, without
-// following symlinks out of it.
+// dirContainer lists a host folder recursively, without following symlinks
+// out of it, largest file first: the costliest apps then start first and do
+// not end the scan on one core while the others are idle (the workers take
+// the biggest waiting leaf, but the queue holds only what the walker has
+// reached; a folder walked in lexical order may reach its largest app last,
+// behind a container of many small members that fills the queue).
 type dirContainer struct {
 	root string
 	base string
+	max  int // files listed at most (0: no bound); one more shows the limit was hit
 }
 
 func (d *dirContainer) Members(ctx context.Context, fn func(Member) error) error {
-	return filepath.WalkDir(d.root, func(p string, de fs.DirEntry, err error) error {
+	var files []Member
+	err := filepath.WalkDir(d.root, func(p string, de fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
+		if d.max > 0 && len(files) > d.max {
+			return filepath.SkipAll
+		}
 		if err != nil {
 			rel, _ := filepath.Rel(d.root, p)
-			return fn(Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Open: func(context.Context) (io.ReaderAt, func(), error) { return nil, nil, err }})
+			files = append(files, Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Open: func(context.Context) (io.ReaderAt, func(), error) { return nil, nil, err }})
+			return nil
 		}
 		if !de.Type().IsRegular() {
 			return nil
@@ -305,14 +317,23 @@ func (d *dirContainer) Members(ctx context.Context, fn func(Member) error) error
 			return nil
 		}
 		full := p
-		return fn(Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Size: info.Size(), Open: func(context.Context) (io.ReaderAt, func(), error) {
+		files = append(files, Member{Path: path.Join(d.base, filepath.ToSlash(rel)), Size: info.Size(), Open: func(context.Context) (io.ReaderAt, func(), error) {
 			f, err := os.Open(full)
 			if err != nil {
 				return nil, nil, err
 			}
 			return &osFile{f, info.Size()}, func() { f.Close() }, nil
 		}})
+		return nil
 	})
+	// WalkDir lists in lexical order; the stable sort keeps it for equal sizes.
+	slices.SortStableFunc(files, func(a, b Member) int { return cmp.Compare(b.Size, a.Size) })
+	for _, m := range files {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 func (d *dirContainer) Close() error { return nil }

@@ -165,3 +165,44 @@ func TestPairBlockOTA(t *testing.T) {
 		t.Errorf("paired members (-want +got):\n%s", diff)
 	}
 }
+
+// TestFolderLargestFirst: a host folder is visited largest file first
+// (lexical order among equal sizes), so the costliest apps start first; a
+// folder of more files than MaxEntries is cut at the limit with an error.
+func TestFolderLargestFirst(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]int{"a.txt": 10, "b/c.txt": 300, "b/d.txt": 20, "e.txt": 20, "f.txt": 5000}
+	for name, size := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.Repeat([]byte("x"), size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	visit := func(lim extract.Limits) (order, errs []string) {
+		w := New(lim, &Spiller{})
+		w.Visit = func(l *Leaf) {
+			order = append(order, l.Loc.String())
+			l.Done()
+		}
+		w.OnError = func(loc extract.Location, err error) { errs = append(errs, loc.String()+": "+err.Error()) }
+		if err := w.Walk(context.Background(), []string{dir}); err != nil {
+			t.Fatal(err)
+		}
+		return order, errs
+	}
+	base := filepath.Base(dir)
+	order, errs := visit(extract.DefaultLimits())
+	want := []string{base + "/f.txt", base + "/b/c.txt", base + "/b/d.txt", base + "/e.txt", base + "/a.txt"}
+	if diff := cmp.Diff(want, order); diff != "" || len(errs) > 0 {
+		t.Errorf("visit order (-want +got):\n%s\nerrors: %v", diff, errs)
+	}
+	lim := extract.DefaultLimits()
+	lim.MaxEntries = 3
+	order, errs = visit(lim)
+	if len(order) != 3 || len(errs) != 1 || !strings.Contains(errs[0], "members in one container") {
+		t.Errorf("MaxEntries 3: visited %v, errors %v; want 3 files and one limit error", order, errs)
+	}
+}
