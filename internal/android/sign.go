@@ -258,6 +258,7 @@ func (a *App) verify() (err error) {
 		return fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
 	}
 	defer zr.Close()
+	useFastInflate(zr, a.r, a.Entries)
 	// Verify as a current device does: with a v2+ signing block present,
 	// Android 7.0 and later ignore the JAR signature, so the costly v1 check
 	// (which inflates every member) is only made for v1-only APKs.

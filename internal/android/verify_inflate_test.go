@@ -1,0 +1,187 @@
+package android
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/avast/apkparser"
+
+	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/internal/testutil"
+)
+
+// TestFastVerifyInflate: members read through apkparser's reader with the
+// libdeflate decompressor registered are the same bytes as the originals,
+// a member with a wrong CRC-32 still fails its read, and a stored member
+// is untouched.
+func TestFastVerifyInflate(t *testing.T) {
+	if !inflateWholeAvailable {
+		t.Skip("built without libdeflate (purego or no cgo): the fast path is off by design")
+	}
+	members := map[string][]byte{
+		"classes.dex":   bytes.Repeat([]byte("dex\n035\x00 some code "), 4000),
+		"res/a.xml":     []byte(strings.Repeat("<a b='c'/>", 300)),
+		"assets/stored": []byte("kept as is"),
+		"bad-crc.txt":   bytes.Repeat([]byte("crc "), 500),
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range []string{"classes.dex", "res/a.xml", "assets/stored", "bad-crc.txt"} {
+		method := zip.Deflate
+		if name == "assets/stored" {
+			method = zip.Store
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(members[name])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := corruptCRC(t, buf.Bytes(), "bad-crc.txt")
+
+	a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := apkparser.OpenZipReader(io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	v := useFastInflate(zr, a.r, a.Entries)
+	if v == nil {
+		t.Fatal("fast inflate not registered: apkparser's zip.Reader was not reached")
+	}
+	for name, want := range members {
+		f := zr.File[name]
+		if err := f.Open(); err != nil {
+			t.Fatalf("%s: open: %v", name, err)
+		}
+		var got []byte
+		var readErr error
+		for f.Next() {
+			got, readErr = io.ReadAll(f)
+		}
+		f.Close()
+		if name == "bad-crc.txt" {
+			if !errors.Is(readErr, zip.ErrChecksum) {
+				t.Errorf("%s: read error %v, want %v", name, readErr, zip.ErrChecksum)
+			}
+			continue
+		}
+		if readErr != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: read %d bytes (err %v), want the %d original bytes", name, len(got), readErr, len(want))
+		}
+	}
+	if v.decoded != 3 {
+		t.Errorf("fast path decoded %d members, want the 3 deflated ones", v.decoded)
+	}
+}
+
+// corruptCRC changes the CRC-32 of member name in its local header and its
+// central directory record.
+func corruptCRC(t *testing.T, data []byte, name string) []byte {
+	t.Helper()
+	out := bytes.Clone(data)
+	n := 0
+	for i := 0; i+46 < len(out); i++ {
+		sig := binary.LittleEndian.Uint32(out[i:])
+		var crcAt, nameLenAt, nameAt int
+		switch sig {
+		case 0x04034b50: // local file header
+			crcAt, nameLenAt, nameAt = i+14, i+26, i+30
+		case 0x02014b50: // central directory record
+			crcAt, nameLenAt, nameAt = i+16, i+28, i+46
+		default:
+			continue
+		}
+		l := int(binary.LittleEndian.Uint16(out[nameLenAt:]))
+		if nameAt+l <= len(out) && string(out[nameAt:nameAt+l]) == name {
+			binary.LittleEndian.PutUint32(out[crcAt:], binary.LittleEndian.Uint32(out[crcAt:])^0xdeadbeef)
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("found %s %d times, want a local header and a central record", name, n)
+	}
+	return out
+}
+
+// TestCorpusFastVerifyV1: a v1-only APK still verifies with the fast path,
+// and the same APK with one member's content changed (re-deflated, so its
+// CRC is right but its digest is not) fails on that member.
+func TestCorpusFastVerifyV1(t *testing.T) {
+	p := testutil.Corpus(t, "apks/androguard/apksig/v1-only-with-rsa-1024.apk")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SignErr != nil {
+		t.Fatalf("v1-only APK: SignErr %v, want a valid signature", a.SignErr)
+	}
+	tampered := rewriteMember(t, data, "classes.dex", func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b })
+	a, err = Open(context.Background(), bytes.NewReader(tampered), int64(len(tampered)), extract.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SignErr == nil || !strings.Contains(a.SignErr.Error(), "classes.dex") {
+		t.Fatalf("tampered classes.dex: SignErr %v, want a digest error naming it", a.SignErr)
+	}
+}
+
+// rewriteMember copies a zip, re-deflating member name after edit.
+func rewriteMember(t *testing.T, data []byte, name string, edit func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name != name {
+			r, err := f.OpenRaw()
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := zw.CreateRaw(&f.FileHeader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(w, r)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: f.Modified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(edit(b))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
