@@ -9,6 +9,7 @@ package yara
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,6 +106,9 @@ func Compile(srcs []signatures.YaraSource, disabled func(id string) bool) (*Rule
 	if err != nil {
 		return nil, fmt.Errorf("yara: link rules: %w", err)
 	}
+	if yr, err = compact(yr); err != nil {
+		return nil, err
+	}
 	r := &Rules{rules: yr, info: map[string]*RuleInfo{}, pool: make(chan *worker, 2*runtime.GOMAXPROCS(0))}
 	for _, rule := range yr.GetRules() {
 		src := ruleSource[rule.Namespace()]
@@ -150,6 +154,24 @@ func Compile(srcs []signatures.YaraSource, disabled func(id string) bool) (*Rule
 	}
 	sort.Slice(r.List, func(i, j int) bool { return r.List[i].ID < r.List[j].ID })
 	return r, nil
+}
+
+// compact returns the rules as a new copy that holds only their own bytes:
+// rules fresh from the compiler keep the compiler's arena buffers, sized
+// for growth (about 12 MiB for the embedded rules, whose saved form is
+// 31 KiB), for as long as they live. Saving and loading them back sizes the
+// arena to fit.
+func compact(yr *goyara.Rules) (*goyara.Rules, error) {
+	defer yr.Destroy()
+	var buf bytes.Buffer
+	if err := yr.Write(&buf); err != nil {
+		return nil, fmt.Errorf("yara: save compiled rules: %w", err)
+	}
+	out, err := goyara.ReadRules(&buf)
+	if err != nil {
+		return nil, fmt.Errorf("yara: load compiled rules: %w", err)
+	}
+	return out, nil
 }
 
 func (r *Rules) get() (*worker, error) {
