@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -192,20 +193,29 @@ func (l *Lib) Strings(ctx context.Context, minLen int, fn func(s string, off int
 	if minLen < 1 {
 		minLen = 1
 	}
+	br := readers.Get().(*bufio.Reader)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
 	for _, rg := range l.regions {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := scan(ctx, io.NewSectionReader(l.r, rg.off, rg.size), rg.off, minLen, rg.name, fn); err != nil {
+		br.Reset(io.NewSectionReader(l.r, rg.off, rg.size))
+		if err := scan(ctx, br, rg.off, minLen, rg.name, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// scan reads r (starting at file offset base) and reports printable runs.
-func scan(ctx context.Context, r io.Reader, base int64, minLen int, section string, fn func(string, int64, string) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+// readers reuses the read buffers of Strings: a library has several
+// regions and a ROM thousands of libraries.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// scan reads br (starting at file offset base) and reports printable runs.
+func scan(ctx context.Context, br *bufio.Reader, base int64, minLen int, section string, fn func(string, int64, string) error) error {
 	buf := make([]byte, 0, MaxStringLen)
 	var start, pos int64
 	flush := func() error {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/avast/apkparser"
 	"github.com/klauspost/compress/flate"
+
+	"github.com/romscan/romscan/extract"
 )
 
 // The JAR (v1) signature check of apkverifier digests every member of the
@@ -33,7 +35,12 @@ type verifyInflater struct {
 	buf      []byte          // decoded member, reused
 	inUse    bool            // buf is being read
 	decoded  int             // members decoded by the fast path
+	largest  int64           // declared size of the largest deflated member
 }
+
+// maxVerifyBuffer bounds the buffer sized up front for the largest member;
+// past it, the buffer grows with the members actually decoded.
+const maxVerifyBuffer = 64 * extract.MiB
 
 var (
 	fileType      = reflect.TypeFor[zip.File]()
@@ -73,6 +80,7 @@ func useFastInflate(zr *apkparser.ZipReader, r io.ReaderAt, entries []Entry) *ve
 	for _, e := range entries {
 		if e.Method != zip.Store && e.DataOffset >= 0 && !e.Duplicate {
 			v.byOffset[e.DataOffset] = e
+			v.largest = max(v.largest, e.Size)
 		}
 	}
 	zipr.RegisterDecompressor(zip.Deflate, v.open)
@@ -85,6 +93,10 @@ func (v *verifyInflater) open(compressed io.Reader) io.ReadCloser {
 	if sr, ok := compressed.(*io.SectionReader); ok && !v.inUse {
 		if _, off, n := sr.Outer(); n >= 0 {
 			if e, ok := v.byOffset[off]; ok && e.CompressedSize == n {
+				if v.buf == nil && v.largest <= maxVerifyBuffer {
+					// One buffer for every member, not one per larger member.
+					v.buf = make([]byte, 0, v.largest)
+				}
 				if out, ok := inflateDeclared(v.r, e, e.Size, v.buf); ok {
 					v.buf, v.inUse = out[:0], true
 					v.decoded++
