@@ -36,6 +36,8 @@ type verifyInflater struct {
 	inUse    bool            // buf is being read
 	decoded  int             // members decoded by the fast path
 	largest  int64           // declared size of the largest deflated member
+	last     []byte          // the member last decoded into buf
+	lastOff  int64           // its data offset
 }
 
 // maxVerifyBuffer bounds the buffer sized up front for the largest member;
@@ -93,12 +95,20 @@ func (v *verifyInflater) open(compressed io.Reader) io.ReadCloser {
 	if sr, ok := compressed.(*io.SectionReader); ok && !v.inUse {
 		if _, off, n := sr.Outer(); n >= 0 {
 			if e, ok := v.byOffset[off]; ok && e.CompressedSize == n {
+				if v.last != nil && v.lastOff == off {
+					// The same member again, for a second digest
+					// algorithm: its bytes are still in the buffer.
+					v.inUse = true
+					return &decodedMember{Reader: bytes.NewReader(v.last), v: v}
+				}
+				v.last = nil
 				if v.buf == nil && v.largest <= maxVerifyBuffer {
 					// One buffer for every member, not one per larger member.
 					v.buf = make([]byte, 0, v.largest)
 				}
 				if out, ok := inflateDeclared(v.r, e, e.Size, v.buf); ok {
 					v.buf, v.inUse = out[:0], true
+					v.last, v.lastOff = out, off
 					v.decoded++
 					return &decodedMember{Reader: bytes.NewReader(out), v: v}
 				}
