@@ -233,6 +233,34 @@ func DecodeQuickened(insns []uint16, pc int) (ins Instruction, width int, err er
 	return ins, width, err
 }
 
+// DecodeRef decodes only what a scan for references needs of the
+// instruction at pc: its opcode, its index operand (0 when it has none) and
+// its width. It agrees with DecodeInto on all three and fails where
+// DecodeInto fails, with the same error, but skips the register operands:
+// a pass over every method of an app calls it once per instruction.
+func DecodeRef(insns []uint16, pc int) (op Opcode, index uint32, width int, err error) {
+	if pc >= 0 && pc < len(insns) {
+		u := insns[pc]
+		op = Opcode(u & 0xff)
+		f := opTable[op].format
+		w := int(formatWidth[f])
+		// Payloads, unused opcodes, truncated instructions and 35c/45cc
+		// argument counts above 5 take the full decoder for its errors.
+		if w > 0 && pc+w <= len(insns) && !(op == OpNop && u>>8 != 0) && !((f == f35c || f == f45cc) && u>>12 > 5) {
+			switch f {
+			case f21c, f22c, f35c, f3rc, f45cc, f4rcc:
+				index = uint32(insns[pc+1])
+			case f31c:
+				index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
+			}
+			return op, index, w, nil
+		}
+	}
+	var ins Instruction
+	width, err = decode(&ins, insns, pc, false)
+	return ins.Op, ins.Index, width, err
+}
+
 func decode(ins *Instruction, insns []uint16, pc int, quick bool) (int, error) {
 	args := ins.Args[:0]
 	*ins = Instruction{PC: pc}

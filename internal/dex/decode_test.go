@@ -2,6 +2,8 @@ package dex
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -250,6 +252,61 @@ func TestPayloads(t *testing.T) {
 		}
 		if _, _, err := code.Switch(pc); !errors.Is(err, extract.ErrCorrupt) {
 			t.Errorf("Switch(%d) = %v, want ErrCorrupt", pc, err)
+		}
+	}
+}
+
+// decodeRefAgrees checks that DecodeRef and DecodeInto agree at pc.
+func decodeRefAgrees(insns []uint16, pc int) error {
+	var ins Instruction
+	w, err := DecodeInto(&ins, insns, pc)
+	op, idx, rw, rerr := DecodeRef(insns, pc)
+	if (err == nil) != (rerr == nil) || (err != nil && err.Error() != rerr.Error()) {
+		return fmt.Errorf("pc %d (%#04x): DecodeRef error %v, DecodeInto %v", pc, insns[pc], rerr, err)
+	}
+	if err == nil && (op != ins.Op || idx != ins.Index || rw != w) {
+		return fmt.Errorf("pc %d (%#04x): DecodeRef %v index %d width %d, DecodeInto %v index %d width %d",
+			pc, insns[pc], op, idx, rw, ins.Op, ins.Index, w)
+	}
+	return nil
+}
+
+// TestDecodeRefAgrees: every opcode with every argument-count nibble, in
+// full and truncated, and random code units (payload idents included).
+func TestDecodeRefAgrees(t *testing.T) {
+	var streams [][]uint16
+	for op := range 256 {
+		for hi := range 16 {
+			u := uint16(hi<<12 | 0x0300 | op)
+			streams = append(streams, []uint16{u, 0xbeef, 0x1234, 0x5678, 0x9abc}, []uint16{u}, []uint16{u, 7})
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 64 {
+		s := make([]uint16, 512)
+		for i := range s {
+			switch rng.IntN(8) {
+			case 0:
+				s[i] = uint16(rng.IntN(4)) << 8 // nop or a payload ident
+			case 1:
+				s[i] = uint16(rng.IntN(4))
+			default:
+				s[i] = uint16(rng.Uint32())
+			}
+		}
+		streams = append(streams, s)
+	}
+	for _, s := range streams {
+		for pc := -1; pc <= len(s); pc++ {
+			if pc < 0 || pc >= len(s) {
+				if _, _, _, err := DecodeRef(s, pc); err == nil {
+					t.Errorf("pc %d of %d units: no error", pc, len(s))
+				}
+				continue
+			}
+			if err := decodeRefAgrees(s, pc); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }

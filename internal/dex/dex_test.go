@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -180,6 +182,8 @@ func TestHostileTables(t *testing.T) {
 			b[le.Uint32(b[0x70+4*5:])] = 0 // claims 0 units, holds 5 bytes
 		}, func(f *File) error { _, err := f.String(5); return err }},
 		{"type-to-bad-string", func(b []byte) { le.PutUint32(b[le.Uint32(b[68:]):], 1000) }, func(f *File) error { _, err := f.Type(0); return err }},
+		{"method-parts-index", nil, func(f *File) error { _, _, err := f.MethodParts(99); return err }},
+		{"method-parts-bad-name", func(b []byte) { le.PutUint32(b[le.Uint32(b[92:])+4:], 1000) }, func(f *File) error { _, _, err := f.MethodParts(0); return err }},
 		{"method-bad-proto", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:])+2:], 77) }, func(f *File) error { _, err := f.Method(0); return err }},
 		{"class-data-offset", func(b []byte) { le.PutUint32(b[le.Uint32(b[100:])+24:], 0x7ffffff0) }, func(f *File) error { _, err := f.Class(0); return err }},
 		{"class-data-huge-count", func(b []byte) {
@@ -282,6 +286,7 @@ func exercise(f *File) {
 		f.Field(uint32(i))
 	}
 	for i := range min(f.NumMethods(), 1000) {
+		f.MethodParts(uint32(i)) // before Method fills the cache
 		f.Method(uint32(i))
 	}
 	for i := range min(f.NumClasses(), 200) {
@@ -315,4 +320,40 @@ func exercise(f *File) {
 		String: func(StringUse) error { return nil },
 		Field:  func(FieldUse) error { return nil },
 	})
+}
+
+// TestMethodParts: MethodParts names the class and method Method names,
+// cold and once Method has cached the reference, and fails only where
+// Method fails.
+func TestMethodParts(t *testing.T) {
+	inputs := map[string][]byte{"sample": sampleDEX()}
+	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
+		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
+	}
+	for name, data := range inputs {
+		t.Run(name, func(t *testing.T) {
+			cold, err := OpenBytes(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			warm, _ := OpenBytes(data)
+			for i := range uint32(cold.NumMethods()) {
+				class, mname, err := cold.MethodParts(i)
+				ref, rerr := warm.Method(i)
+				wclass, wname, werr := warm.MethodParts(i)
+				if rerr == nil && (err != nil || werr != nil) {
+					t.Fatalf("method %d: MethodParts %v / %v where Method succeeds", i, err, werr)
+				}
+				if rerr != nil {
+					continue
+				}
+				if got, want := []string{class, mname, wclass, wname}, []string{ref.Class, ref.Name, ref.Class, ref.Name}; !slices.Equal(got, want) {
+					t.Errorf("method %d: got %q, want %q", i, got, want)
+				}
+			}
+			if _, _, err := cold.MethodParts(uint32(cold.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("index past the table: %v, want ErrCorrupt", err)
+			}
+		})
+	}
 }

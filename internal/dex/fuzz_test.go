@@ -67,6 +67,9 @@ func FuzzDecode(f *testing.F) {
 		code := &Code{Insns: insns}
 		var ins Instruction
 		for pc := range insns {
+			if err := decodeRefAgrees(insns, pc); err != nil {
+				t.Fatal(err)
+			}
 			w, err := DecodeInto(&ins, insns, pc)
 			if err != nil {
 				continue
