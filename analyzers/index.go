@@ -73,9 +73,8 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 			}
 			ix.MethodsSeen++
 			mname := ""
-			var ins dex.Instruction
 			for pc := 0; pc < len(code.Insns); {
-				width, err := dex.DecodeInto(&ins, code.Insns, pc)
+				op, index, width, err := dex.DecodeRef(code.Insns, pc)
 				if err != nil {
 					// VDEX code may hold quickened opcodes: step over them.
 					if q, qw, qerr := dex.DecodeQuickened(code.Insns, pc); qerr == nil && q.Op.Quickened() {
@@ -92,38 +91,44 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					}
 					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: code.InsnsOff + int64(pc)*2}
 				}
-				switch kind := ins.Op.IndexKind(); {
+				switch kind := op.IndexKind(); {
 				case kind == dex.IndexString:
-					uses := ix.StringUses[ins.Index]
+					uses := ix.StringUses[index]
 					if len(uses) < maxSitesPerKey {
-						ix.StringUses[ins.Index] = append(uses, site())
+						ix.StringUses[index] = append(uses, site())
 					}
-				case kind == dex.IndexMethod && ins.Op.IsInvoke():
-					h, state := methods.get(ins.Index)
+				case kind == dex.IndexMethod && op.IsInvoke():
+					h, state := methods.get(index)
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						if ref, err := f.Method(ins.Index); err == nil {
-							if e = sigs.APIs.MethodParts(ref.Class, ref.Name); e != nil {
-								target = ref.String()
+						// Most targets are not catalogued: match on class and
+						// name, and build the full reference only for a hit.
+						if class, name, err := f.MethodParts(index); err == nil {
+							if e = sigs.APIs.MethodParts(class, name); e != nil {
+								if ref, err := f.Method(index); err == nil {
+									target = ref.String()
+								} else {
+									e = nil
+								}
 							}
 						}
-						h, state = methods.set(ins.Index, e, target)
+						h, state = methods.set(index, e, target)
 					}
 					if state == refIsHit {
 						ix.add(h.entry, h.target, site())
 					}
 				case kind == dex.IndexField:
-					h, state := fields.get(ins.Index)
+					h, state := fields.get(index)
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						if ref, err := f.Field(ins.Index); err == nil {
+						if ref, err := f.Field(index); err == nil {
 							if e = sigs.APIs.Field(ref.Class + "->" + ref.Name); e != nil {
 								target = ref.String()
 							}
 						}
-						h, state = fields.set(ins.Index, e, target)
+						h, state = fields.set(index, e, target)
 					}
 					if state == refIsHit {
 						ix.add(h.entry, h.target, site())
