@@ -273,6 +273,7 @@ func TestMUTF8(t *testing.T) {
 func exercise(f *File) {
 	ctx := context.Background()
 	for i := range min(f.NumStrings(), 1000) {
+		f.AppendStringBytes(nil, uint32(i))
 		f.String(uint32(i))
 		f.StringOffset(uint32(i))
 	}
@@ -355,5 +356,62 @@ func TestMethodParts(t *testing.T) {
 				t.Errorf("index past the table: %v, want ErrCorrupt", err)
 			}
 		})
+	}
+}
+
+// TestAppendStringBytes: the bytes String decodes, appended to what dst
+// holds, in memory and through a reader; an error where String fails.
+func TestAppendStringBytes(t *testing.T) {
+	b := sampleDEX()
+	// A string whose data offset points past the end fails in both.
+	le := binary.LittleEndian
+	bad := bytes.Clone(b)
+	le.PutUint32(bad[le.Uint32(bad[60:])+4:], 0xfffffff0)
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"sample", b}, {"bad-offset", bad}} {
+		for mode, f := range openBoth(t, in.data) {
+			t.Run(in.name+"-"+mode, func(t *testing.T) {
+				for i := range uint32(f.NumStrings()) + 1 {
+					s, serr := f.String(i)
+					got, err := f.AppendStringBytes([]byte("x"), i)
+					if (err == nil) != (serr == nil) {
+						t.Fatalf("string %d: AppendStringBytes error %v, String %v", i, err, serr)
+					}
+					if err != nil {
+						if string(got) != "x" {
+							t.Errorf("string %d: dst %q changed on error", i, got)
+						}
+						continue
+					}
+					if DecodeMUTF8(got[1:]) != s || string(got[:1]) != "x" {
+						t.Errorf("string %d: got %q, String %q", i, got, s)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestIsASCII(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"", true},
+		{"Ljava/lang/String;", true},
+		{"a\x00b", false},
+		{"caf\xc3\xa9", false},
+		{"\xc0\x80", false},
+		{"\x7f", true},
+	}
+	for _, tt := range tests {
+		if got := IsASCII([]byte(tt.in)); got != tt.want {
+			t.Errorf("IsASCII(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+		if tt.want && DecodeMUTF8([]byte(tt.in)) != tt.in {
+			t.Errorf("DecodeMUTF8(%q) is not itself", tt.in)
+		}
 	}
 }

@@ -74,6 +74,22 @@ func (f *File) StringBytes(i uint32) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
+// AppendStringBytes appends the raw MUTF-8 bytes of string i (without the
+// NUL) to dst. It fails where String fails; unlike String it neither
+// allocates nor fills the decoded-string cache, so a caller that looks at
+// every string of a file and keeps few (all ASCII strings decode to
+// themselves) can filter on the bytes first.
+func (f *File) AppendStringBytes(dst []byte, i uint32) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var scratch [256]byte
+	_, b, err := f.stringData(i, scratch[:0])
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
 // StringOffset returns the file offset of the MUTF-8 characters of string i
 // (after its length prefix), for evidence.
 func (f *File) StringOffset(i uint32) (int64, error) {
@@ -154,14 +170,7 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 // become one code point, and invalid sequences or lone surrogates become
 // U+FFFD.
 func DecodeMUTF8(b []byte) string {
-	ascii := true
-	for _, c := range b {
-		if c >= 0x80 || c == 0 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if IsASCII(b) {
 		return string(b)
 	}
 	out := make([]byte, 0, len(b)+len(b)/2)
@@ -186,6 +195,18 @@ func DecodeMUTF8(b []byte) string {
 		out = utf8.AppendRune(out, rune(u))
 	}
 	return string(out)
+}
+
+// IsASCII reports whether the MUTF-8 bytes b are all ASCII (and hold no
+// NUL byte): DecodeMUTF8(b) is then string(b), so b can be compared or
+// filtered as it is.
+func IsASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // mutf8Unit decodes one UTF-16 unit from b (non-empty): the unit, or -1 when
