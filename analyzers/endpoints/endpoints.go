@@ -7,6 +7,7 @@ package endpoints
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/romscan/romscan/extract/elfstr"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/dex"
 )
 
 const (
@@ -131,11 +133,21 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 	ix, ierr := d.Index(ctx, c.t.Sigs)
 	n := d.File.NumStrings()
+	var raw []byte
 	for i := 0; i < n; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		// Most strings are not endpoints: filter an ASCII string (which
+		// decodes to itself) on its bytes, and decode only the rest.
+		var err error
+		if raw, err = d.File.AppendStringBytes(raw[:0], uint32(i)); err != nil {
+			continue
+		}
+		if dex.IsASCII(raw) && !maybeEndpointBytes(raw) {
+			continue
 		}
 		s, err := d.File.String(uint32(i))
 		if err != nil || !maybeEndpoint(s) {
@@ -191,6 +203,14 @@ func maybeEndpoint(s string) bool {
 		return false
 	}
 	return strings.Contains(s, "://") || (strings.IndexByte(s, '.') > 0 && strings.IndexByte(s, ' ') < 0)
+}
+
+// maybeEndpointBytes is maybeEndpoint of string(b).
+func maybeEndpointBytes(b []byte) bool {
+	if len(b) < 4 || len(b) > 4096 {
+		return false
+	}
+	return bytes.Contains(b, []byte("://")) || (bytes.IndexByte(b, '.') > 0 && bytes.IndexByte(b, ' ') < 0)
 }
 
 // textExts are APK members read as text for endpoints.

@@ -7,6 +7,7 @@
 package harvesting
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/dex"
 	"github.com/romscan/romscan/signatures"
 )
 
@@ -87,8 +89,18 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		}
 		slices.Sort(idxs)
 		reflective := reflectiveMethods(ix)
+		var raw []byte
 		for _, idx := range idxs {
 			sites := ix.StringUses[idx]
+			// An ASCII string is its own decoding: skip the many that
+			// can match nothing below without decoding them.
+			if raw, err = d.File.AppendStringBytes(raw[:0], idx); err != nil {
+				continue
+			}
+			if _, named := byName[string(raw)]; dex.IsASCII(raw) && !named &&
+				!bytes.HasPrefix(raw, []byte("content://")) && !bytes.HasPrefix(raw, []byte("android_id")) {
+				continue
+			}
 			s, err := d.File.String(idx)
 			if err != nil {
 				continue
