@@ -415,3 +415,61 @@ func TestIsASCII(t *testing.T) {
 		}
 	}
 }
+
+// insnsAgrees checks that Insns returns what Code returns, and fails where
+// Code fails, for the methods of the first classes of f.
+func insnsAgrees(f *File) error {
+	for i := range min(f.NumClasses(), 200) {
+		c, err := f.Class(i)
+		if err != nil {
+			continue
+		}
+		for k := range c.Methods {
+			m := &c.Methods[k]
+			code, cerr := f.Code(m)
+			insns, off, err := f.Insns(m)
+			if (err == nil) != (cerr == nil) || (err != nil && err.Error() != cerr.Error()) {
+				return fmt.Errorf("%s: Insns error %v, Code %v", m.Ref, err, cerr)
+			}
+			if err != nil {
+				continue
+			}
+			if (code == nil) != (insns == nil) {
+				return fmt.Errorf("%s: Insns nil %v, Code nil %v", m.Ref, insns == nil, code == nil)
+			}
+			if code != nil && (!slices.Equal(insns, code.Insns) || off != code.InsnsOff) {
+				return fmt.Errorf("%s: Insns %d units at %#x, Code %d at %#x", m.Ref, len(insns), off, len(code.Insns), code.InsnsOff)
+			}
+		}
+	}
+	return nil
+}
+
+// TestInsns: Insns agrees with Code on corpus code (with try blocks) and
+// on hostile code items.
+func TestInsns(t *testing.T) {
+	le := binary.LittleEndian
+	base := sampleDEX()
+	f0, _ := OpenBytes(base)
+	c0, _ := f0.Class(0)
+	inputs := map[string][]byte{"sample": base}
+	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
+		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
+	}
+	bad := bytes.Clone(base)
+	le.PutUint32(bad[c0.Methods[0].CodeOff+12:], 0x7fffffff)
+	inputs["insns-size"] = bad
+	tries := bytes.Clone(base)
+	le.PutUint16(tries[c0.Methods[0].CodeOff+6:], 3) // try items past the end of the code
+	inputs["tries"] = tries
+	for name, data := range inputs {
+		for mode, f := range openBoth(t, data) {
+			if err := insnsAgrees(f); err != nil {
+				t.Errorf("%s %s: %v", name, mode, err)
+			}
+		}
+	}
+	if _, _, err := f0.Insns(&EncodedMethod{CodeOff: 0x7ffffff0}); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("code offset past the end: %v, want ErrCorrupt", err)
+	}
+}

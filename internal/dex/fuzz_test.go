@@ -38,11 +38,17 @@ func FuzzDEX(f *testing.F) {
 			return
 		}
 		exercise(fm)
+		if err := insnsAgrees(fm); err != nil {
+			t.Fatal(err)
+		}
 		fr, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatalf("Open failed where OpenBytes succeeded: %v", err)
 		}
 		exercise(fr)
+		if err := insnsAgrees(fr); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
