@@ -61,23 +61,23 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 		ix.ClassesSeen++
 		for mi := range cls.Methods {
 			m := &cls.Methods[mi]
-			code, err := f.Code(m)
+			insns, insnsOff, err := f.Insns(m)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = fmt.Errorf("code of %s->%s: %w", cls.Name, m.Ref.Name, err)
 				}
 				continue
 			}
-			if code == nil {
+			if insns == nil {
 				continue
 			}
 			ix.MethodsSeen++
 			mname := ""
-			for pc := 0; pc < len(code.Insns); {
-				op, index, width, err := dex.DecodeRef(code.Insns, pc)
+			for pc := 0; pc < len(insns); {
+				op, index, width, err := dex.DecodeRef(insns, pc)
 				if err != nil {
 					// VDEX code may hold quickened opcodes: step over them.
-					if q, qw, qerr := dex.DecodeQuickened(code.Insns, pc); qerr == nil && q.Op.Quickened() {
+					if q, qw, qerr := dex.DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() {
 						pc += qw
 						continue
 					}
@@ -89,7 +89,7 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					if mname == "" {
 						mname = m.Ref.Name + m.Ref.Descriptor
 					}
-					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: code.InsnsOff + int64(pc)*2}
+					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: insnsOff + int64(pc)*2}
 				}
 				switch kind := op.IndexKind(); {
 				case kind == dex.IndexString:
