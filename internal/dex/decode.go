@@ -233,33 +233,69 @@ func DecodeQuickened(insns []uint16, pc int) (ins Instruction, width int, err er
 	return ins, width, err
 }
 
+// Ref is what DecodeRef reads of an instruction.
+type Ref struct {
+	Op    Opcode
+	Kind  IndexKind // what Index refers to (Op.IndexKind())
+	Index uint32    // 0 when the instruction has no index operand
+}
+
 // DecodeRef decodes only what a scan for references needs of the
-// instruction at pc: its opcode, its index operand (0 when it has none) and
-// its width. It agrees with DecodeInto on all three and fails where
-// DecodeInto fails, with the same error, but skips the register operands:
-// a pass over every method of an app calls it once per instruction.
-func DecodeRef(insns []uint16, pc int) (op Opcode, index uint32, width int, err error) {
+// instruction at pc: its opcode, its index operand and its width. It agrees
+// with DecodeInto on all three and fails where DecodeInto fails, with the
+// same error, but skips the register operands: a pass over every method of
+// an app calls it once per instruction.
+func DecodeRef(insns []uint16, pc int) (Ref, int, error) {
 	if pc >= 0 && pc < len(insns) {
 		u := insns[pc]
-		op = Opcode(u & 0xff)
-		f := opTable[op].format
-		w := int(formatWidth[f])
+		r := refTable[u&0xff]
+		w := int(r.width)
 		// Payloads, unused opcodes, truncated instructions and 35c/45cc
 		// argument counts above 5 take the full decoder for its errors.
-		if w > 0 && pc+w <= len(insns) && !(op == OpNop && u>>8 != 0) && !((f == f35c || f == f45cc) && u>>12 > 5) {
-			switch f {
-			case f21c, f22c, f35c, f3rc, f45cc, f4rcc:
-				index = uint32(insns[pc+1])
-			case f31c:
-				index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
+		if w > 0 && pc+w <= len(insns) && !(u&0xff == 0 && u>>8 != 0) && !(r.argc && u>>12 > 5) {
+			ref := Ref{Op: Opcode(u & 0xff), Kind: r.kind}
+			switch r.index {
+			case refIndex16:
+				ref.Index = uint32(insns[pc+1])
+			case refIndex32:
+				ref.Index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
 			}
-			return op, index, w, nil
+			return ref, w, nil
 		}
 	}
 	var ins Instruction
-	width, err = decode(&ins, insns, pc, false)
-	return ins.Op, ins.Index, width, err
+	width, err := decode(&ins, insns, pc, false)
+	return Ref{Op: ins.Op, Kind: ins.Op.IndexKind(), Index: ins.Index}, width, err
 }
+
+// refOp is what DecodeRef needs of an opcode, packed so the table stays in
+// a few cache lines.
+type refOp struct {
+	width uint8 // code units; 0 for unused opcodes
+	index uint8 // refIndexNone, refIndex16 or refIndex32
+	argc  bool  // 35c or 45cc: the argument count is checked
+	kind  IndexKind
+}
+
+const (
+	refIndexNone = iota
+	refIndex16
+	refIndex32
+)
+
+var refTable = func() (t [256]refOp) {
+	for i, o := range opTable {
+		r := refOp{width: formatWidth[o.format], kind: o.kind, argc: o.format == f35c || o.format == f45cc}
+		switch o.format {
+		case f21c, f22c, f35c, f3rc, f45cc, f4rcc:
+			r.index = refIndex16
+		case f31c:
+			r.index = refIndex32
+		}
+		t[i] = r
+	}
+	return t
+}()
 
 func decode(ins *Instruction, insns []uint16, pc int, quick bool) (int, error) {
 	args := ins.Args[:0]

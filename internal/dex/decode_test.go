@@ -260,11 +260,12 @@ func TestPayloads(t *testing.T) {
 func decodeRefAgrees(insns []uint16, pc int) error {
 	var ins Instruction
 	w, err := DecodeInto(&ins, insns, pc)
-	op, idx, rw, rerr := DecodeRef(insns, pc)
+	ref, rw, rerr := DecodeRef(insns, pc)
+	op, idx := ref.Op, ref.Index
 	if (err == nil) != (rerr == nil) || (err != nil && err.Error() != rerr.Error()) {
 		return fmt.Errorf("pc %d (%#04x): DecodeRef error %v, DecodeInto %v", pc, insns[pc], rerr, err)
 	}
-	if err == nil && (op != ins.Op || idx != ins.Index || rw != w) {
+	if err == nil && (op != ins.Op || idx != ins.Index || rw != w || ref.Kind != ins.Op.IndexKind()) {
 		return fmt.Errorf("pc %d (%#04x): DecodeRef %v index %d width %d, DecodeInto %v index %d width %d",
 			pc, insns[pc], op, idx, rw, ins.Op, ins.Index, w)
 	}
@@ -299,7 +300,7 @@ func TestDecodeRefAgrees(t *testing.T) {
 	for _, s := range streams {
 		for pc := -1; pc <= len(s); pc++ {
 			if pc < 0 || pc >= len(s) {
-				if _, _, _, err := DecodeRef(s, pc); err == nil {
+				if _, _, err := DecodeRef(s, pc); err == nil {
 					t.Errorf("pc %d of %d units: no error", pc, len(s))
 				}
 				continue

@@ -155,7 +155,14 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string %d: %w", i, err)
 	}
-	end := bytes.IndexByte(w, 0)
+	// An ASCII string ends right after its units: look there first.
+	head := min(len(w), int(units)+1)
+	end := bytes.IndexByte(w[:head], 0)
+	if end < 0 {
+		if e := bytes.IndexByte(w[head:], 0); e >= 0 {
+			end = head + e
+		}
+	}
 	if end < 0 {
 		if int64(units)*3 > MaxStringBytes && len(w) == int(want) {
 			return 0, nil, fmt.Errorf("dex: string %d at %#x longer than %d bytes: %w", i, off, MaxStringBytes, extract.ErrLimit)
