@@ -74,7 +74,7 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 			ix.MethodsSeen++
 			mname := ""
 			for pc := 0; pc < len(insns); {
-				op, index, width, err := dex.DecodeRef(insns, pc)
+				ref, width, err := dex.DecodeRef(insns, pc)
 				if err != nil {
 					// VDEX code may hold quickened opcodes: step over them.
 					if q, qw, qerr := dex.DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() {
@@ -91,13 +91,17 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					}
 					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: insnsOff + int64(pc)*2}
 				}
-				switch kind := op.IndexKind(); {
-				case kind == dex.IndexString:
+				index := ref.Index
+				switch ref.Kind {
+				case dex.IndexString:
 					uses := ix.StringUses[index]
 					if len(uses) < maxSitesPerKey {
 						ix.StringUses[index] = append(uses, site())
 					}
-				case kind == dex.IndexMethod && op.IsInvoke():
+				case dex.IndexMethod:
+					if !ref.Op.IsInvoke() {
+						break
+					}
 					h, state := methods.get(index)
 					if state == refUnknown {
 						var e *signatures.APIEntry
@@ -106,8 +110,8 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 						// name, and build the full reference only for a hit.
 						if class, name, err := f.MethodParts(index); err == nil {
 							if e = sigs.APIs.MethodParts(class, name); e != nil {
-								if ref, err := f.Method(index); err == nil {
-									target = ref.String()
+								if mref, err := f.Method(index); err == nil {
+									target = mref.String()
 								} else {
 									e = nil
 								}
@@ -118,14 +122,14 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					if state == refIsHit {
 						ix.add(h.entry, h.target, site())
 					}
-				case kind == dex.IndexField:
+				case dex.IndexField:
 					h, state := fields.get(index)
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						if ref, err := f.Field(index); err == nil {
-							if e = sigs.APIs.Field(ref.Class + "->" + ref.Name); e != nil {
-								target = ref.String()
+						if fref, err := f.Field(index); err == nil {
+							if e = sigs.APIs.Field(fref.Class + "->" + fref.Name); e != nil {
+								target = fref.String()
 							}
 						}
 						h, state = fields.set(index, e, target)
