@@ -182,8 +182,9 @@ func TestHostileTables(t *testing.T) {
 			b[le.Uint32(b[0x70+4*5:])] = 0 // claims 0 units, holds 5 bytes
 		}, func(f *File) error { _, err := f.String(5); return err }},
 		{"type-to-bad-string", func(b []byte) { le.PutUint32(b[le.Uint32(b[68:]):], 1000) }, func(f *File) error { _, err := f.Type(0); return err }},
-		{"method-parts-index", nil, func(f *File) error { _, _, err := f.MethodParts(99); return err }},
-		{"method-parts-bad-name", func(b []byte) { le.PutUint32(b[le.Uint32(b[92:])+4:], 1000) }, func(f *File) error { _, _, err := f.MethodParts(0); return err }},
+		{"method-class-index", nil, func(f *File) error { _, err := f.MethodClass(99); return err }},
+		{"field-class-index", nil, func(f *File) error { _, err := f.FieldClass(99); return err }},
+		{"method-class-bad-type", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:]):], 1000) }, func(f *File) error { _, err := f.MethodClass(0); return err }},
 		{"method-bad-proto", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:])+2:], 77) }, func(f *File) error { _, err := f.Method(0); return err }},
 		{"class-data-offset", func(b []byte) { le.PutUint32(b[le.Uint32(b[100:])+24:], 0x7ffffff0) }, func(f *File) error { _, err := f.Class(0); return err }},
 		{"class-data-huge-count", func(b []byte) {
@@ -284,10 +285,11 @@ func exercise(f *File) {
 		f.Proto(uint32(i))
 	}
 	for i := range min(f.NumFields(), 1000) {
+		f.FieldClass(uint32(i))
 		f.Field(uint32(i))
 	}
 	for i := range min(f.NumMethods(), 1000) {
-		f.MethodParts(uint32(i)) // before Method fills the cache
+		f.MethodClass(uint32(i))
 		f.Method(uint32(i))
 	}
 	for i := range min(f.NumClasses(), 200) {
@@ -323,37 +325,36 @@ func exercise(f *File) {
 	})
 }
 
-// TestMethodParts: MethodParts names the class and method Method names,
-// cold and once Method has cached the reference, and fails only where
-// Method fails.
-func TestMethodParts(t *testing.T) {
+// TestRefClasses: MethodClass and FieldClass name the class Method and
+// Field name, and fail only where those fail.
+func TestRefClasses(t *testing.T) {
 	inputs := map[string][]byte{"sample": sampleDEX()}
 	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
 		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
 	}
 	for name, data := range inputs {
 		t.Run(name, func(t *testing.T) {
-			cold, err := OpenBytes(data)
+			f, err := OpenBytes(data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			warm, _ := OpenBytes(data)
-			for i := range uint32(cold.NumMethods()) {
-				class, mname, err := cold.MethodParts(i)
-				ref, rerr := warm.Method(i)
-				wclass, wname, werr := warm.MethodParts(i)
-				if rerr == nil && (err != nil || werr != nil) {
-					t.Fatalf("method %d: MethodParts %v / %v where Method succeeds", i, err, werr)
-				}
-				if rerr != nil {
-					continue
-				}
-				if got, want := []string{class, mname, wclass, wname}, []string{ref.Class, ref.Name, ref.Class, ref.Name}; !slices.Equal(got, want) {
-					t.Errorf("method %d: got %q, want %q", i, got, want)
+			for i := range uint32(f.NumMethods()) {
+				class, err := f.MethodClass(i)
+				if ref, rerr := f.Method(i); rerr == nil && (err != nil || class != ref.Class) {
+					t.Errorf("method %d: MethodClass %q, %v; Method class %q", i, class, err, ref.Class)
 				}
 			}
-			if _, _, err := cold.MethodParts(uint32(cold.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
-				t.Errorf("index past the table: %v, want ErrCorrupt", err)
+			for i := range uint32(f.NumFields()) {
+				class, err := f.FieldClass(i)
+				if ref, rerr := f.Field(i); rerr == nil && (err != nil || class != ref.Class) {
+					t.Errorf("field %d: FieldClass %q, %v; Field class %q", i, class, err, ref.Class)
+				}
+			}
+			if _, err := f.MethodClass(uint32(f.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("method index past the table: %v, want ErrCorrupt", err)
+			}
+			if _, err := f.FieldClass(uint32(f.NumFields())); !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("field index past the table: %v, want ErrCorrupt", err)
 			}
 		})
 	}
