@@ -3,6 +3,7 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/romscan/romscan/internal/dex"
 	"github.com/romscan/romscan/signatures"
@@ -44,6 +45,7 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 	// site: a state per index (most are misses), the hits in a map.
 	methods := refCache{state: make([]uint8, f.NumMethods()), hits: map[uint32]refHit{}}
 	fields := refCache{state: make([]uint8, f.NumFields()), hits: map[uint32]refHit{}}
+	methodClasses, fieldClasses := catalogClasses(sigs.APIs)
 	var firstErr error
 	for ci := 0; ci < f.NumClasses(); ci++ {
 		if ci%64 == 0 {
@@ -106,14 +108,13 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						// Most targets are not catalogued: match on class and
-						// name, and build the full reference only for a hit.
-						if class, name, err := f.MethodParts(index); err == nil {
-							if e = sigs.APIs.MethodParts(class, name); e != nil {
-								if mref, err := f.Method(index); err == nil {
+						// Most targets are of classes the catalogue does not
+						// name: read only the class of those.
+						class, err := f.MethodClass(index)
+						if err == nil && mayMatch(class, methodClasses) {
+							if mref, err := f.Method(index); err == nil {
+								if e = sigs.APIs.MethodParts(mref.Class, mref.Name); e != nil {
 									target = mref.String()
-								} else {
-									e = nil
 								}
 							}
 						}
@@ -127,9 +128,12 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						if fref, err := f.Field(index); err == nil {
-							if e = sigs.APIs.Field(fref.Class + "->" + fref.Name); e != nil {
-								target = fref.String()
+						class, err := f.FieldClass(index)
+						if err == nil && mayMatch(class, fieldClasses) {
+							if fref, err := f.Field(index); err == nil {
+								if e = sigs.APIs.Field(fref.Class + "->" + fref.Name); e != nil {
+									target = fref.String()
+								}
 							}
 						}
 						h, state = fields.set(index, e, target)
@@ -143,6 +147,31 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 		}
 	}
 	return ix, firstErr
+}
+
+// catalogClasses lists the classes the catalogue names methods and fields
+// of: the part of each "Lclass;->name" entry before its "->".
+func catalogClasses(apis *signatures.APIs) (methods, fields map[string]bool) {
+	methods, fields = map[string]bool{}, map[string]bool{}
+	for _, e := range apis.Entries {
+		for _, m := range e.Methods {
+			class, _, _ := strings.Cut(m, "->")
+			methods[class] = true
+		}
+		for _, fl := range e.Fields {
+			class, _, _ := strings.Cut(fl, "->")
+			fields[class] = true
+		}
+	}
+	return methods, fields
+}
+
+// mayMatch says whether a reference of class can be a catalogue entry. The
+// catalogue looks "class->name" up whole (up to a ':' for fields), so a
+// class holding "->" or ':' could match through another split: let those
+// through.
+func mayMatch(class string, classes map[string]bool) bool {
+	return classes[class] || strings.Contains(class, "->") || strings.IndexByte(class, ':') >= 0
 }
 
 // refCache remembers, per method or field index of one DEX, whether it is a
