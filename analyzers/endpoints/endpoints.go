@@ -132,6 +132,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 // methods using them as evidence.
 func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 	ix, ierr := d.Index(ctx, c.t.Sigs)
+	loc := d.Loc.String()
 	n := d.File.NumStrings()
 	var raw []byte
 	for i := 0; i < n; i++ {
@@ -159,14 +160,12 @@ func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 				sites = ix.StringUses[uint32(i)]
 			}
 			if len(sites) == 0 {
-				ev := finding.Evidence{Location: d.Loc.String(), Note: "string table (no const-string use found)"}
+				ev := finding.Evidence{Location: loc, Note: "string table (no const-string use found)"}
 				c.add(ep, ev, false)
 				continue
 			}
 			for _, s := range sites {
-				ev := d.Evidence(s.Class, s.Method)
-				ev.Offset = s.Offset
-				c.add(ep, ev, true)
+				c.add(ep, finding.Evidence{Location: loc, Class: s.Class, Method: s.Method, Offset: s.Offset}, true)
 			}
 		}
 	}
