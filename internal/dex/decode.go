@@ -268,6 +268,50 @@ func DecodeRef(insns []uint16, pc int) (Ref, int, error) {
 	return Ref{Op: ins.Op, Kind: ins.Op.IndexKind(), Index: ins.Index}, width, err
 }
 
+// EachRef decodes insns linearly from the start, as DecodeRef would, and
+// calls fn with the pc of each instruction whose index operand refers to a
+// table entry (Kind is not IndexNone). Quickened opcodes (VDEX code) are
+// stepped over. It stops at the first instruction DecodeRef rejects and
+// returns that error: the rest of the code cannot be decoded.
+func EachRef(insns []uint16, fn func(pc int, r Ref)) error {
+	for pc := 0; pc < len(insns); {
+		u := insns[pc]
+		r := refTable[u&0xff]
+		w := int(r.width)
+		if w > 0 && pc+w <= len(insns) && !(u&0xff == 0 && u>>8 != 0) && !(r.argc && u>>12 > 5) {
+			// The fast path of DecodeRef, inline: most instructions
+			// have no index and cost one table lookup.
+			if r.kind != IndexNone {
+				ref := Ref{Op: Opcode(u & 0xff), Kind: r.kind}
+				if r.index == refIndex32 {
+					ref.Index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
+				} else {
+					ref.Index = uint32(insns[pc+1])
+				}
+				fn(pc, ref)
+			}
+			pc += w
+			continue
+		}
+		ref, width, err := DecodeRef(insns, pc)
+		if err != nil {
+			if q, qw, qerr := DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() && qw > 0 {
+				pc += qw
+				continue
+			}
+			return err
+		}
+		if width <= 0 {
+			return fmt.Errorf("dex: instruction of width %d at pc %#x: %w", width, pc, extract.ErrCorrupt)
+		}
+		if ref.Kind != IndexNone {
+			fn(pc, ref)
+		}
+		pc += width
+	}
+	return nil
+}
+
 // refOp is what DecodeRef needs of an opcode, packed so the table stays in
 // a few cache lines.
 type refOp struct {

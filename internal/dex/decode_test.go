@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -298,6 +299,9 @@ func TestDecodeRefAgrees(t *testing.T) {
 		streams = append(streams, s)
 	}
 	for _, s := range streams {
+		if err := eachRefAgrees(s); err != nil {
+			t.Error(err)
+		}
 		for pc := -1; pc <= len(s); pc++ {
 			if pc < 0 || pc >= len(s) {
 				if _, _, err := DecodeRef(s, pc); err == nil {
@@ -310,4 +314,39 @@ func TestDecodeRefAgrees(t *testing.T) {
 			}
 		}
 	}
+}
+
+// eachRefAgrees checks EachRef against a loop of DecodeRef that steps over
+// quickened opcodes.
+func eachRefAgrees(insns []uint16) error {
+	type hit struct {
+		pc  int
+		ref Ref
+	}
+	var want []hit
+	var wantErr error
+	for pc := 0; pc < len(insns); {
+		ref, w, err := DecodeRef(insns, pc)
+		if err != nil {
+			if q, qw, qerr := DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() {
+				pc += qw
+				continue
+			}
+			wantErr = err
+			break
+		}
+		if ref.Kind != IndexNone {
+			want = append(want, hit{pc, ref})
+		}
+		pc += w
+	}
+	var got []hit
+	err := EachRef(insns, func(pc int, r Ref) { got = append(got, hit{pc, r}) })
+	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+		return fmt.Errorf("EachRef error %v, want %v", err, wantErr)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("EachRef found %d references, want %d: %v vs %v", len(got), len(want), got, want)
+	}
+	return nil
 }

@@ -70,6 +70,9 @@ func FuzzDecode(f *testing.F) {
 		for i := range insns {
 			insns[i] = binary.LittleEndian.Uint16(data[2*i:])
 		}
+		if err := eachRefAgrees(insns); err != nil {
+			t.Fatal(err)
+		}
 		code := &Code{Insns: insns}
 		var ins Instruction
 		for pc := range insns {
