@@ -75,34 +75,25 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 			}
 			ix.MethodsSeen++
 			mname := ""
-			for pc := 0; pc < len(insns); {
-				ref, width, err := dex.DecodeRef(insns, pc)
-				if err != nil {
-					// VDEX code may hold quickened opcodes: step over them.
-					if q, qw, qerr := dex.DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() {
-						pc += qw
-						continue
-					}
+			site := func(pc int) Site {
+				if mname == "" {
+					mname = m.Ref.Name + m.Ref.Descriptor
 				}
-				if err != nil || width <= 0 {
-					break // the rest of this method is unreadable; keep what was found
-				}
-				site := func() Site {
-					if mname == "" {
-						mname = m.Ref.Name + m.Ref.Descriptor
-					}
-					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: insnsOff + int64(pc)*2}
-				}
+				return Site{Class: cls.Name, Method: mname, PC: pc, Offset: insnsOff + int64(pc)*2}
+			}
+			// A decoding error ends the method's walk; what was found
+			// before it is kept.
+			_ = dex.EachRef(insns, func(pc int, ref dex.Ref) {
 				index := ref.Index
 				switch ref.Kind {
 				case dex.IndexString:
 					uses := ix.StringUses[index]
 					if len(uses) < maxSitesPerKey {
-						ix.StringUses[index] = append(uses, site())
+						ix.StringUses[index] = append(uses, site(pc))
 					}
 				case dex.IndexMethod:
 					if !ref.Op.IsInvoke() {
-						break
+						return
 					}
 					h, state := methods.get(index)
 					if state == refUnknown {
@@ -121,7 +112,7 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 						h, state = methods.set(index, e, target)
 					}
 					if state == refIsHit {
-						ix.add(h.entry, h.target, site())
+						ix.add(h.entry, h.target, site(pc))
 					}
 				case dex.IndexField:
 					h, state := fields.get(index)
@@ -139,11 +130,10 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 						h, state = fields.set(index, e, target)
 					}
 					if state == refIsHit {
-						ix.add(h.entry, h.target, site())
+						ix.add(h.entry, h.target, site(pc))
 					}
 				}
-				pc += width
-			}
+			})
 		}
 	}
 	return ix, firstErr
