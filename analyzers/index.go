@@ -46,6 +46,21 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 	methods := refCache{state: make([]uint8, f.NumMethods()), hits: map[uint32]refHit{}}
 	fields := refCache{state: make([]uint8, f.NumFields()), hits: map[uint32]refHit{}}
 	methodClasses, fieldClasses := catalogClasses(sigs.APIs)
+	// Whether the catalogue may name a method (field) of each class, by
+	// type index: decided once per class, not per reference.
+	methodTypes, fieldTypes := make([]uint8, f.NumTypes()), make([]uint8, f.NumTypes())
+	mayMatchType := func(state []uint8, t uint32, classes map[string]bool) bool {
+		if t >= uint32(len(state)) {
+			return false
+		}
+		if state[t] == refUnknown {
+			state[t] = refMiss
+			if class, err := f.Type(t); err == nil && mayMatch(class, classes) {
+				state[t] = refIsHit
+			}
+		}
+		return state[t] == refIsHit
+	}
 	var firstErr error
 	for ci := 0; ci < f.NumClasses(); ci++ {
 		if ci%64 == 0 {
@@ -101,8 +116,8 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 						var target string
 						// Most targets are of classes the catalogue does not
 						// name: read only the class of those.
-						class, err := f.MethodClass(index)
-						if err == nil && mayMatch(class, methodClasses) {
+						t, err := f.MethodClassType(index)
+						if err == nil && mayMatchType(methodTypes, t, methodClasses) {
 							if mref, err := f.Method(index); err == nil {
 								if e = sigs.APIs.MethodParts(mref.Class, mref.Name); e != nil {
 									target = mref.String()
@@ -119,8 +134,8 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 					if state == refUnknown {
 						var e *signatures.APIEntry
 						var target string
-						class, err := f.FieldClass(index)
-						if err == nil && mayMatch(class, fieldClasses) {
+						t, err := f.FieldClassType(index)
+						if err == nil && mayMatchType(fieldTypes, t, fieldClasses) {
 							if fref, err := f.Field(index); err == nil {
 								if e = sigs.APIs.Field(fref.Class + "->" + fref.Name); e != nil {
 									target = fref.String()

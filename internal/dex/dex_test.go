@@ -182,9 +182,8 @@ func TestHostileTables(t *testing.T) {
 			b[le.Uint32(b[0x70+4*5:])] = 0 // claims 0 units, holds 5 bytes
 		}, func(f *File) error { _, err := f.String(5); return err }},
 		{"type-to-bad-string", func(b []byte) { le.PutUint32(b[le.Uint32(b[68:]):], 1000) }, func(f *File) error { _, err := f.Type(0); return err }},
-		{"method-class-index", nil, func(f *File) error { _, err := f.MethodClass(99); return err }},
-		{"field-class-index", nil, func(f *File) error { _, err := f.FieldClass(99); return err }},
-		{"method-class-bad-type", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:]):], 1000) }, func(f *File) error { _, err := f.MethodClass(0); return err }},
+		{"method-class-index", nil, func(f *File) error { _, err := f.MethodClassType(99); return err }},
+		{"field-class-index", nil, func(f *File) error { _, err := f.FieldClassType(99); return err }},
 		{"method-bad-proto", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:])+2:], 77) }, func(f *File) error { _, err := f.Method(0); return err }},
 		{"class-data-offset", func(b []byte) { le.PutUint32(b[le.Uint32(b[100:])+24:], 0x7ffffff0) }, func(f *File) error { _, err := f.Class(0); return err }},
 		{"class-data-huge-count", func(b []byte) {
@@ -285,11 +284,11 @@ func exercise(f *File) {
 		f.Proto(uint32(i))
 	}
 	for i := range min(f.NumFields(), 1000) {
-		f.FieldClass(uint32(i))
+		f.FieldClassType(uint32(i))
 		f.Field(uint32(i))
 	}
 	for i := range min(f.NumMethods(), 1000) {
-		f.MethodClass(uint32(i))
+		f.MethodClassType(uint32(i))
 		f.Method(uint32(i))
 	}
 	for i := range min(f.NumClasses(), 200) {
@@ -325,9 +324,9 @@ func exercise(f *File) {
 	})
 }
 
-// TestRefClasses: MethodClass and FieldClass name the class Method and
-// Field name, and fail only where those fail.
-func TestRefClasses(t *testing.T) {
+// TestRefClassTypes: MethodClassType and FieldClassType give the type of
+// the class Method and Field name, and fail only where those fail.
+func TestRefClassTypes(t *testing.T) {
 	inputs := map[string][]byte{"sample": sampleDEX()}
 	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
 		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
@@ -339,21 +338,23 @@ func TestRefClasses(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range uint32(f.NumMethods()) {
-				class, err := f.MethodClass(i)
-				if ref, rerr := f.Method(i); rerr == nil && (err != nil || class != ref.Class) {
-					t.Errorf("method %d: MethodClass %q, %v; Method class %q", i, class, err, ref.Class)
+				ti, err := f.MethodClassType(i)
+				class, terr := f.Type(ti)
+				if ref, rerr := f.Method(i); rerr == nil && (err != nil || terr != nil || class != ref.Class) {
+					t.Errorf("method %d: class type %d (%q, %v), %v; Method class %q", i, ti, class, terr, err, ref.Class)
 				}
 			}
 			for i := range uint32(f.NumFields()) {
-				class, err := f.FieldClass(i)
-				if ref, rerr := f.Field(i); rerr == nil && (err != nil || class != ref.Class) {
-					t.Errorf("field %d: FieldClass %q, %v; Field class %q", i, class, err, ref.Class)
+				ti, err := f.FieldClassType(i)
+				class, terr := f.Type(ti)
+				if ref, rerr := f.Field(i); rerr == nil && (err != nil || terr != nil || class != ref.Class) {
+					t.Errorf("field %d: class type %d (%q, %v), %v; Field class %q", i, ti, class, terr, err, ref.Class)
 				}
 			}
-			if _, err := f.MethodClass(uint32(f.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
+			if _, err := f.MethodClassType(uint32(f.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
 				t.Errorf("method index past the table: %v, want ErrCorrupt", err)
 			}
-			if _, err := f.FieldClass(uint32(f.NumFields())); !errors.Is(err, extract.ErrCorrupt) {
+			if _, err := f.FieldClassType(uint32(f.NumFields())); !errors.Is(err, extract.ErrCorrupt) {
 				t.Errorf("field index past the table: %v, want ErrCorrupt", err)
 			}
 		})

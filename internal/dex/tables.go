@@ -442,42 +442,34 @@ func (f *File) method(i uint32) (MethodRef, error) {
 	return r, nil
 }
 
-// MethodClass returns the defining class of method reference i: what a
-// caller that matches references by class needs, for a fraction of the cost
-// of Method. It fails where reading the class fails; Method may fail where
-// it does not.
-func (f *File) MethodClass(i uint32) (string, error) {
+// MethodClassType returns the type index of the defining class of method
+// reference i (Type names it): a caller matching references by class can
+// decide once per class rather than once per reference. It fails only for an
+// index out of range.
+func (f *File) MethodClassType(i uint32) (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if i >= f.methods.count {
-		return "", errIndex("method", i, f.methods.count)
+		return 0, errIndex("method", i, f.methods.count)
 	}
-	ci, err := f.src.u16(int64(f.methods.off) + methodIDSize*int64(i))
+	t, err := f.src.u16(int64(f.methods.off) + methodIDSize*int64(i))
 	if err != nil {
-		return "", fmt.Errorf("dex: read method id %d: %w", i, err)
+		return 0, fmt.Errorf("dex: read method id %d: %w", i, err)
 	}
-	c, err := f.typ(uint32(ci))
-	if err != nil {
-		return "", fmt.Errorf("dex: method %d class: %w", i, err)
-	}
-	return c, nil
+	return uint32(t), nil
 }
 
-// FieldClass returns the defining class of field reference i, as
-// MethodClass does for methods.
-func (f *File) FieldClass(i uint32) (string, error) {
+// FieldClassType returns the type index of the defining class of field
+// reference i, as MethodClassType does for methods.
+func (f *File) FieldClassType(i uint32) (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if i >= f.fields.count {
-		return "", errIndex("field", i, f.fields.count)
+		return 0, errIndex("field", i, f.fields.count)
 	}
-	ci, err := f.src.u16(int64(f.fields.off) + fieldIDSize*int64(i))
+	t, err := f.src.u16(int64(f.fields.off) + fieldIDSize*int64(i))
 	if err != nil {
-		return "", fmt.Errorf("dex: read field id %d: %w", i, err)
+		return 0, fmt.Errorf("dex: read field id %d: %w", i, err)
 	}
-	c, err := f.typ(uint32(ci))
-	if err != nil {
-		return "", fmt.Errorf("dex: field %d class: %w", i, err)
-	}
-	return c, nil
+	return uint32(t), nil
 }
