@@ -375,12 +375,6 @@ func (f *File) field(i uint32) (FieldRef, error) {
 	if i >= f.fields.count {
 		return FieldRef{}, errIndex("field", i, f.fields.count)
 	}
-	if f.fieldCache == nil {
-		f.fieldCache = make([]FieldRef, min(f.fields.count, maxCachedRefs))
-	}
-	if i < uint32(len(f.fieldCache)) && f.fieldCache[i].Class != "" {
-		return f.fieldCache[i], nil
-	}
 	var scratch [fieldIDSize]byte
 	b, err := f.src.view(int64(f.fields.off)+fieldIDSize*int64(i), fieldIDSize, scratch[:0])
 	if err != nil {
@@ -397,9 +391,6 @@ func (f *File) field(i uint32) (FieldRef, error) {
 	if r.Name, err = f.str(le.Uint32(b[4:])); err != nil {
 		return FieldRef{}, fmt.Errorf("dex: field %d name: %w", i, err)
 	}
-	if i < uint32(len(f.fieldCache)) {
-		f.fieldCache[i] = r
-	}
 	return r, nil
 }
 
@@ -413,12 +404,6 @@ func (f *File) Method(i uint32) (MethodRef, error) {
 func (f *File) method(i uint32) (MethodRef, error) {
 	if i >= f.methods.count {
 		return MethodRef{}, errIndex("method", i, f.methods.count)
-	}
-	if f.methodCache == nil {
-		f.methodCache = make([]MethodRef, min(f.methods.count, maxCachedRefs))
-	}
-	if i < uint32(len(f.methodCache)) && f.methodCache[i].Class != "" {
-		return f.methodCache[i], nil
 	}
 	var scratch [methodIDSize]byte
 	b, err := f.src.view(int64(f.methods.off)+methodIDSize*int64(i), methodIDSize, scratch[:0])
@@ -435,9 +420,6 @@ func (f *File) method(i uint32) (MethodRef, error) {
 	}
 	if r.Name, err = f.str(le.Uint32(b[4:])); err != nil {
 		return MethodRef{}, fmt.Errorf("dex: method %d name: %w", i, err)
-	}
-	if i < uint32(len(f.methodCache)) {
-		f.methodCache[i] = r
 	}
 	return r, nil
 }
