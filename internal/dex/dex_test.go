@@ -396,6 +396,8 @@ func TestAppendStringBytes(t *testing.T) {
 	}
 }
 
+// TestIsASCII covers the word-at-a-time path (zero and high bytes in every
+// position of a word) and the tail.
 func TestIsASCII(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -407,6 +409,23 @@ func TestIsASCII(t *testing.T) {
 		{"caf\xc3\xa9", false},
 		{"\xc0\x80", false},
 		{"\x7f", true},
+		{"0123456789abcdef", true},
+		{"0123456789abcde\x80", false},
+		{"01234567\x0089abcdef", false},
+		{"0123456\xff89abcdef", false},
+		{"\x01\x01\x01\x01\x01\x01\x01\x01\x7f", true},
+		{"\x00\x01\x01\x01\x01\x01\x01\x01", false},
+		{"\x01\x01\x01\x01\x01\x01\x01\x00", false},
+	}
+	for pos := range 16 {
+		for _, c := range []byte{0, 0x80, 0xc0, 0xff} {
+			b := []byte("abcdefghijklmnop")
+			b[pos] = c
+			tests = append(tests, struct {
+				in   string
+				want bool
+			}{string(b), false})
+		}
 	}
 	for _, tt := range tests {
 		if got := IsASCII([]byte(tt.in)); got != tt.want {
