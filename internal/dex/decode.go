@@ -342,8 +342,10 @@ var refTable = func() (t [256]refOp) {
 }()
 
 func decode(ins *Instruction, insns []uint16, pc int, quick bool) (int, error) {
+	// Keep the capacity of Args through instructions without arguments,
+	// so a loop decoding into one Instruction allocates it once.
 	args := ins.Args[:0]
-	*ins = Instruction{PC: pc}
+	*ins = Instruction{PC: pc, Args: args}
 	if pc < 0 || pc >= len(insns) {
 		return 0, fmt.Errorf("dex: decode at pc %#x outside %d code units: %w", pc, len(insns), extract.ErrCorrupt)
 	}

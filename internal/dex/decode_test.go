@@ -350,3 +350,31 @@ func eachRefAgrees(insns []uint16) error {
 	}
 	return nil
 }
+
+// TestDecodeIntoReusesArgs: decoding into one Instruction keeps the
+// capacity of Args across instructions without arguments, and Args holds
+// only the current instruction's registers.
+func TestDecodeIntoReusesArgs(t *testing.T) {
+	insns := []uint16{
+		0x556e, 9, 0x4321, // invoke-virtual {v1, v2, v3, v4, v5}
+		0x000e,            // return-void
+		0x2071, 9, 0x0076, // invoke-static {v6, v7}
+	}
+	var ins Instruction
+	var wantArgs = [][]uint32{{1, 2, 3, 4, 5}, {}, {6, 7}}
+	allocs := testing.AllocsPerRun(10, func() {
+		for pc, k := 0, 0; pc < len(insns); k++ {
+			w, err := DecodeInto(&ins, insns, pc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ins.Args, wantArgs[k]) {
+				t.Fatalf("pc %d: args %v, want %v", pc, ins.Args, wantArgs[k])
+			}
+			pc += w
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per pass, want 0", allocs)
+	}
+}
