@@ -75,10 +75,11 @@ func (f *File) StringBytes(i uint32) ([]byte, error) {
 }
 
 // AppendStringBytes appends the raw MUTF-8 bytes of string i (without the
-// NUL) to dst. It fails where String fails; unlike String it neither
-// allocates nor fills the decoded-string cache, so a caller that looks at
-// every string of a file and keeps few (all ASCII strings decode to
-// themselves) can filter on the bytes first.
+// NUL) to dst. It fails where String fails; unlike String it does not
+// decode, allocates nothing beyond dst's growth for a file in memory, and
+// leaves the decoded-string cache alone, so a caller that looks at every
+// string of a file and keeps few (an ASCII string decodes to itself, see
+// IsASCII) can filter on the bytes first.
 func (f *File) AppendStringBytes(dst []byte, i uint32) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
