@@ -277,8 +277,8 @@ func (f *File) typ(i uint32) (string, error) {
 }
 
 // eachType calls fn with each type of the type_list at off (0: empty list),
-// which belongs to what number n (for errors).
-func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) error {
+// which belongs to what number n (for errors), and the list's size.
+func (f *File) eachType(off uint32, what string, n uint32, fn func(size int, t string)) error {
 	if off == 0 {
 		return nil
 	}
@@ -302,7 +302,7 @@ func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) erro
 		if err != nil {
 			return fmt.Errorf("dex: %s %d type list entry %d: %w", what, n, k, err)
 		}
-		fn(t)
+		fn(int(size), t)
 	}
 	return nil
 }
@@ -310,7 +310,12 @@ func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) erro
 // typeList reads the type_list at off as type descriptors.
 func (f *File) typeList(off uint32, what string, n uint32) ([]string, error) {
 	var out []string
-	err := f.eachType(off, what, n, func(t string) { out = append(out, t) })
+	err := f.eachType(off, what, n, func(size int, t string) {
+		if out == nil {
+			out = make([]string, 0, min(size, maxPresized))
+		}
+		out = append(out, t)
+	})
 	return out, err
 }
 
@@ -363,7 +368,7 @@ func (f *File) protoDesc(i uint32) (string, error) {
 	}
 	var buf [256]byte
 	d := append(buf[:0], '(')
-	err = f.eachType(paramsOff, "proto", i, func(t string) { d = append(d, t...) })
+	err = f.eachType(paramsOff, "proto", i, func(_ int, t string) { d = append(d, t...) })
 	if err != nil {
 		return "", err
 	}
