@@ -3,6 +3,7 @@ package analyzers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/romscan/romscan/internal/dex"
 	"github.com/romscan/romscan/signatures"
@@ -44,6 +45,22 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 	// site: a state per index (most are misses), the hits in a map.
 	methods := refCache{state: make([]uint8, f.NumMethods()), hits: map[uint32]refHit{}}
 	fields := refCache{state: make([]uint8, f.NumFields()), hits: map[uint32]refHit{}}
+	methodClasses, fieldClasses := catalogClasses(sigs.APIs)
+	// Whether the catalogue may name a method (field) of each class, by
+	// type index: decided once per class, not per reference.
+	methodTypes, fieldTypes := make([]uint8, f.NumTypes()), make([]uint8, f.NumTypes())
+	mayMatchType := func(state []uint8, t uint32, classes map[string]bool) bool {
+		if t >= uint32(len(state)) {
+			return false
+		}
+		if state[t] == refUnknown {
+			state[t] = refMiss
+			if class, err := f.Type(t); err == nil && mayMatch(class, classes) {
+				state[t] = refIsHit
+			}
+		}
+		return state[t] == refIsHit
+	}
 	var firstErr error
 	for ci := 0; ci < f.NumClasses(); ci++ {
 		if ci%64 == 0 {
@@ -61,79 +78,105 @@ func buildIndex(ctx context.Context, d *Dex, sigs *signatures.Set) (*CodeIndex, 
 		ix.ClassesSeen++
 		for mi := range cls.Methods {
 			m := &cls.Methods[mi]
-			code, err := f.Code(m)
+			insns, insnsOff, err := f.Insns(m)
 			if err != nil {
 				if firstErr == nil {
 					firstErr = fmt.Errorf("code of %s->%s: %w", cls.Name, m.Ref.Name, err)
 				}
 				continue
 			}
-			if code == nil {
+			if insns == nil {
 				continue
 			}
 			ix.MethodsSeen++
 			mname := ""
-			var ins dex.Instruction
-			for pc := 0; pc < len(code.Insns); {
-				width, err := dex.DecodeInto(&ins, code.Insns, pc)
-				if err != nil {
-					// VDEX code may hold quickened opcodes: step over them.
-					if q, qw, qerr := dex.DecodeQuickened(code.Insns, pc); qerr == nil && q.Op.Quickened() {
-						pc += qw
-						continue
-					}
+			site := func(pc int) Site {
+				if mname == "" {
+					mname = m.Ref.Name + m.Ref.Descriptor
 				}
-				if err != nil || width <= 0 {
-					break // the rest of this method is unreadable; keep what was found
-				}
-				site := func() Site {
-					if mname == "" {
-						mname = m.Ref.Name + m.Ref.Descriptor
-					}
-					return Site{Class: cls.Name, Method: mname, PC: pc, Offset: code.InsnsOff + int64(pc)*2}
-				}
-				switch kind := ins.Op.IndexKind(); {
-				case kind == dex.IndexString:
-					uses := ix.StringUses[ins.Index]
-					if len(uses) < maxSitesPerKey {
-						ix.StringUses[ins.Index] = append(uses, site())
-					}
-				case kind == dex.IndexMethod && ins.Op.IsInvoke():
-					h, state := methods.get(ins.Index)
-					if state == refUnknown {
-						var e *signatures.APIEntry
-						var target string
-						if ref, err := f.Method(ins.Index); err == nil {
-							if e = sigs.APIs.MethodParts(ref.Class, ref.Name); e != nil {
-								target = ref.String()
-							}
-						}
-						h, state = methods.set(ins.Index, e, target)
-					}
-					if state == refIsHit {
-						ix.add(h.entry, h.target, site())
-					}
-				case kind == dex.IndexField:
-					h, state := fields.get(ins.Index)
-					if state == refUnknown {
-						var e *signatures.APIEntry
-						var target string
-						if ref, err := f.Field(ins.Index); err == nil {
-							if e = sigs.APIs.Field(ref.Class + "->" + ref.Name); e != nil {
-								target = ref.String()
-							}
-						}
-						h, state = fields.set(ins.Index, e, target)
-					}
-					if state == refIsHit {
-						ix.add(h.entry, h.target, site())
-					}
-				}
-				pc += width
+				return Site{Class: cls.Name, Method: mname, PC: pc, Offset: insnsOff + int64(pc)*2}
 			}
+			// A decoding error ends the method's walk; what was found
+			// before it is kept.
+			_ = dex.EachRef(insns, func(pc int, ref dex.Ref) {
+				index := ref.Index
+				switch ref.Kind {
+				case dex.IndexString:
+					uses := ix.StringUses[index]
+					if len(uses) < maxSitesPerKey {
+						ix.StringUses[index] = append(uses, site(pc))
+					}
+				case dex.IndexMethod:
+					if !ref.Op.IsInvoke() {
+						return
+					}
+					h, state := methods.get(index)
+					if state == refUnknown {
+						var e *signatures.APIEntry
+						var target string
+						// Most targets are of classes the catalogue does not
+						// name: read only the class of those.
+						t, err := f.MethodClassType(index)
+						if err == nil && mayMatchType(methodTypes, t, methodClasses) {
+							if mref, err := f.Method(index); err == nil {
+								if e = sigs.APIs.MethodParts(mref.Class, mref.Name); e != nil {
+									target = mref.String()
+								}
+							}
+						}
+						h, state = methods.set(index, e, target)
+					}
+					if state == refIsHit {
+						ix.add(h.entry, h.target, site(pc))
+					}
+				case dex.IndexField:
+					h, state := fields.get(index)
+					if state == refUnknown {
+						var e *signatures.APIEntry
+						var target string
+						t, err := f.FieldClassType(index)
+						if err == nil && mayMatchType(fieldTypes, t, fieldClasses) {
+							if fref, err := f.Field(index); err == nil {
+								if e = sigs.APIs.Field(fref.Class + "->" + fref.Name); e != nil {
+									target = fref.String()
+								}
+							}
+						}
+						h, state = fields.set(index, e, target)
+					}
+					if state == refIsHit {
+						ix.add(h.entry, h.target, site(pc))
+					}
+				}
+			})
 		}
 	}
 	return ix, firstErr
+}
+
+// catalogClasses lists the classes the catalogue names methods and fields
+// of: the part of each "Lclass;->name" entry before its "->".
+func catalogClasses(apis *signatures.APIs) (methods, fields map[string]bool) {
+	methods, fields = map[string]bool{}, map[string]bool{}
+	for _, e := range apis.Entries {
+		for _, m := range e.Methods {
+			class, _, _ := strings.Cut(m, "->")
+			methods[class] = true
+		}
+		for _, fl := range e.Fields {
+			class, _, _ := strings.Cut(fl, "->")
+			fields[class] = true
+		}
+	}
+	return methods, fields
+}
+
+// mayMatch says whether a reference of class can be a catalogue entry. The
+// catalogue looks "class->name" up whole (up to a ':' for fields), so a
+// class holding "->" or ':' could match through another split: let those
+// through.
+func mayMatch(class string, classes map[string]bool) bool {
+	return classes[class] || strings.Contains(class, "->") || strings.IndexByte(class, ':') >= 0
 }
 
 // refCache remembers, per method or field index of one DEX, whether it is a

@@ -7,6 +7,7 @@ package endpoints
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/romscan/romscan/extract/elfstr"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/dex"
 )
 
 const (
@@ -130,12 +132,23 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 // methods using them as evidence.
 func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 	ix, ierr := d.Index(ctx, c.t.Sigs)
+	loc := d.Loc.String()
 	n := d.File.NumStrings()
+	var raw []byte
 	for i := 0; i < n; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		// Most strings are not endpoints: filter an ASCII string (which
+		// decodes to itself) on its bytes, and decode only the rest.
+		var err error
+		if raw, err = d.File.AppendStringBytes(raw[:0], uint32(i)); err != nil {
+			continue
+		}
+		if dex.IsASCII(raw) && !maybeEndpointBytes(raw) {
+			continue
 		}
 		s, err := d.File.String(uint32(i))
 		if err != nil || !maybeEndpoint(s) {
@@ -147,14 +160,12 @@ func (c *collector) dex(ctx context.Context, d *analyzers.Dex) error {
 				sites = ix.StringUses[uint32(i)]
 			}
 			if len(sites) == 0 {
-				ev := finding.Evidence{Location: d.Loc.String(), Note: "string table (no const-string use found)"}
+				ev := finding.Evidence{Location: loc, Note: "string table (no const-string use found)"}
 				c.add(ep, ev, false)
 				continue
 			}
 			for _, s := range sites {
-				ev := d.Evidence(s.Class, s.Method)
-				ev.Offset = s.Offset
-				c.add(ep, ev, true)
+				c.add(ep, finding.Evidence{Location: loc, Class: s.Class, Method: s.Method, Offset: s.Offset}, true)
 			}
 		}
 	}
@@ -191,6 +202,14 @@ func maybeEndpoint(s string) bool {
 		return false
 	}
 	return strings.Contains(s, "://") || (strings.IndexByte(s, '.') > 0 && strings.IndexByte(s, ' ') < 0)
+}
+
+// maybeEndpointBytes is maybeEndpoint of string(b).
+func maybeEndpointBytes(b []byte) bool {
+	if len(b) < 4 || len(b) > 4096 {
+		return false
+	}
+	return bytes.Contains(b, []byte("://")) || (bytes.IndexByte(b, '.') > 0 && bytes.IndexByte(b, ' ') < 0)
 }
 
 // textExts are APK members read as text for endpoints.

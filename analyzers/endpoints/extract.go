@@ -118,8 +118,10 @@ func parseHostPort(t string) (Endpoint, bool) {
 		}
 		host, port = h, n
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(t, "[]")); err == nil && strings.Count(t, ":") >= 2 {
-		return Endpoint{Value: ip.String(), Host: ip.String(), IsIP: true}, true
+	if strings.Count(t, ":") >= 2 {
+		if ip, err := netip.ParseAddr(strings.Trim(t, "[]")); err == nil {
+			return Endpoint{Value: ip.String(), Host: ip.String(), IsIP: true}, true
+		}
 	}
 	if e, ok := ipEndpoint(host, port); ok {
 		return e, true
@@ -163,6 +165,9 @@ func maybeHost(t string) bool {
 }
 
 func ipEndpoint(s string, port int) (Endpoint, bool) {
+	if !dottedQuad(s) {
+		return Endpoint{}, false // most strings: spare ParseAddr its error value
+	}
 	ip, err := netip.ParseAddr(s)
 	if err != nil || !ip.Is4() {
 		return Endpoint{}, false
@@ -181,4 +186,22 @@ func ipEndpoint(s string, port int) (Endpoint, bool) {
 		v += ":" + strconv.Itoa(port)
 	}
 	return Endpoint{Value: v, Host: ip.String(), Port: port, IsIP: true}, true
+}
+
+// dottedQuad is a quick necessary condition for s to parse as an IPv4
+// address: digits and exactly three dots.
+func dottedQuad(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			dots++
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return dots == 3
 }

@@ -3,6 +3,7 @@ package endpoints
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
 	"testing"
 	"unicode/utf16"
 
@@ -163,5 +164,38 @@ func TestMaybeHostNeverRejectsAHost(t *testing.T) {
 	}
 	if matched == 0 {
 		t.Fatal("hostRe matched nothing: the test checks nothing")
+	}
+}
+
+// TestDottedQuadNeverRejectsAnIPv4 checks the quick filter in front of
+// netip.ParseAddr in ipEndpoint only drops strings that are not IPv4
+// addresses: every string of up to six pieces over a small alphabet, plus
+// notable cases.
+func TestDottedQuadNeverRejectsAnIPv4(t *testing.T) {
+	pieces := []string{"1", "25.", "255", "256.", "0.", ".", ":", "%e", "a", "::ffff:"}
+	var strs []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		strs = append(strs, prefix)
+		if n == 0 {
+			return
+		}
+		for _, p := range pieces {
+			gen(prefix+p, n-1)
+		}
+	}
+	gen("", 6)
+	strs = append(strs, "255.255.255.255", "0.0.0.0", "01.2.3.4", "1.2.3.4%eth0", "::ffff:1.2.3.4", "1.2.3", "1.2.3.4.5", " 1.2.3.4")
+	ipv4 := 0
+	for _, s := range strs {
+		if ip, err := netip.ParseAddr(s); err == nil && ip.Is4() {
+			ipv4++
+			if !dottedQuad(s) {
+				t.Errorf("dottedQuad(%q) = false, but it parses as IPv4", s)
+			}
+		}
+	}
+	if ipv4 < 100 {
+		t.Fatalf("only %d strings parsed as IPv4: the test checks little", ipv4)
 	}
 }

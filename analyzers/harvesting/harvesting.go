@@ -7,6 +7,7 @@
 package harvesting
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/romscan/romscan/analyzers"
 	"github.com/romscan/romscan/extract/walk"
 	"github.com/romscan/romscan/finding"
+	"github.com/romscan/romscan/internal/dex"
 	"github.com/romscan/romscan/signatures"
 )
 
@@ -68,6 +70,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		if ix == nil {
 			continue
 		}
+		loc := d.Loc.String()
 		targets := make([]string, 0, len(ix.APIs))
 		for k := range ix.APIs {
 			targets = append(targets, k)
@@ -76,7 +79,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		for _, target := range targets {
 			u := ix.APIs[target]
 			for _, s := range u.Sites {
-				record(hits, perMethod, d, u.Entry, target, "", s, t.Sigs.APIs.IsLibrary(s.Class))
+				record(hits, perMethod, loc, u.Entry, target, "", s, t.Sigs.APIs.IsLibrary(s.Class))
 			}
 		}
 		// String-keyed sources: content URIs such as content://sms. Visit
@@ -87,8 +90,18 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		}
 		slices.Sort(idxs)
 		reflective := reflectiveMethods(ix)
+		var raw []byte
 		for _, idx := range idxs {
 			sites := ix.StringUses[idx]
+			// An ASCII string is its own decoding: skip the many that
+			// can match nothing below without decoding them.
+			if raw, err = d.File.AppendStringBytes(raw[:0], idx); err != nil {
+				continue
+			}
+			if _, named := byName[string(raw)]; dex.IsASCII(raw) && !named &&
+				!bytes.HasPrefix(raw, []byte("content://")) && !bytes.HasPrefix(raw, []byte("android_id")) {
+				continue
+			}
 			s, err := d.File.String(idx)
 			if err != nil {
 				continue
@@ -98,7 +111,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 				// methods by name: the source is called through reflection.
 				for _, site := range sites {
 					if reflective[site.Class+"->"+site.Method] {
-						record(hits, perMethod, d, ns.Entry, ns.Method+" (by name, through reflection)", "", site, t.Sigs.APIs.IsLibrary(site.Class))
+						record(hits, perMethod, loc, ns.Entry, ns.Method+" (by name, through reflection)", "", site, t.Sigs.APIs.IsLibrary(site.Class))
 					}
 				}
 				continue
@@ -111,7 +124,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 				continue
 			}
 			for _, site := range sites {
-				record(hits, perMethod, d, e, "", s, site, t.Sigs.APIs.IsLibrary(site.Class))
+				record(hits, perMethod, loc, e, "", s, site, t.Sigs.APIs.IsLibrary(site.Class))
 			}
 		}
 	}
@@ -165,14 +178,28 @@ func reflectiveMethods(ix *analyzers.CodeIndex) map[string]bool {
 }
 
 type methodUse struct {
-	key     methodKey
-	loc     string
-	sources map[string]*signatures.APIEntry
-	sinks   map[string]*signatures.APIEntry
-	api     map[string]string // entry id → called API, for evidence
+	key  methodKey
+	uses []entryUse // each entry once
 }
 
-func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyzers.Dex, e *signatures.APIEntry, api, str string, s analyzers.Site, library bool) {
+// entryUse is a catalogue entry met in a method, with the first API or
+// string that named it there (for evidence).
+type entryUse struct {
+	e   *signatures.APIEntry
+	api string
+}
+
+// api is the API or string that named entry id in the method first.
+func (m *methodUse) api(id string) string {
+	for _, u := range m.uses {
+		if u.e.ID == id {
+			return u.api
+		}
+	}
+	return ""
+}
+
+func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, loc string, e *signatures.APIEntry, api, str string, s analyzers.Site, library bool) {
 	h := hits[e.ID]
 	if h == nil {
 		h = &hit{entry: e, libraryOnly: true}
@@ -181,28 +208,23 @@ func record(hits map[string]*hit, perMethod map[methodKey]*methodUse, d *analyze
 	h.libraryOnly = h.libraryOnly && library
 	h.n++
 	if len(h.ev) < maxEvidence {
-		ev := d.Evidence(s.Class, s.Method)
-		ev.API, ev.String, ev.Offset = api, str, s.Offset
-		h.ev = append(h.ev, ev)
+		h.ev = append(h.ev, finding.Evidence{Location: loc, Class: s.Class, Method: s.Method, API: api, String: str, Offset: s.Offset})
 	}
-	k := methodKey{d.Loc.String(), s.Class, s.Method}
+	k := methodKey{loc, s.Class, s.Method}
 	m := perMethod[k]
 	if m == nil {
-		m = &methodUse{key: k, loc: d.Loc.String(), sources: map[string]*signatures.APIEntry{}, sinks: map[string]*signatures.APIEntry{}, api: map[string]string{}}
+		m = &methodUse{key: k}
 		perMethod[k] = m
 	}
-	switch {
-	case e.IsSource():
-		m.sources[e.ID] = e
-	case !e.IsMarker():
-		m.sinks[e.ID] = e
-	}
-	if _, ok := m.api[e.ID]; !ok {
-		if api == "" {
-			api = str
+	for _, u := range m.uses {
+		if u.e.ID == e.ID {
+			return
 		}
-		m.api[e.ID] = api
 	}
+	if api == "" {
+		api = str
+	}
+	m.uses = append(m.uses, entryUse{e: e, api: api})
 }
 
 func describe(h *hit) string {
@@ -222,13 +244,11 @@ func sameMethodPairs(perMethod map[methodKey]*methodUse, pkg string) []finding.F
 	var out []finding.Finding
 	for _, m := range perMethod {
 		var srcs, sinks []*signatures.APIEntry
-		for _, e := range m.sources {
-			if e.Sev >= finding.Medium {
+		for _, u := range m.uses {
+			switch e := u.e; {
+			case e.IsSource() && e.Sev >= finding.Medium:
 				srcs = append(srcs, e)
-			}
-		}
-		for _, e := range m.sinks {
-			if exfilSinks[e.Category] {
+			case !e.IsSource() && !e.IsMarker() && exfilSinks[e.Category]:
 				sinks = append(sinks, e)
 			}
 		}
@@ -247,7 +267,7 @@ func sameMethodPairs(perMethod map[methodKey]*methodUse, pkg string) []finding.F
 		}
 		var ev []finding.Evidence
 		for _, s := range append(append([]*signatures.APIEntry{}, srcs...), sinks...) {
-			ev = append(ev, finding.Evidence{Location: m.loc, Class: m.key.class, Method: m.key.method, API: m.api[s.ID], Note: s.Kind + " " + s.ID})
+			ev = append(ev, finding.Evidence{Location: m.key.dex, Class: m.key.class, Method: m.key.method, API: m.api(s.ID), Note: s.Kind + " " + s.ID})
 		}
 		out = append(out, finding.Finding{
 			RuleID:      "harvest.source-and-sink-in-method",

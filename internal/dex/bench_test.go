@@ -92,3 +92,22 @@ func BenchmarkWalk(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClasses decodes every class of the file, opened afresh each time
+// (cold caches, as in a scan).
+func BenchmarkClasses(b *testing.B) {
+	data := benchDEX(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := OpenBytes(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range f.NumClasses() {
+			if _, err := f.Class(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

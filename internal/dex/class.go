@@ -306,14 +306,43 @@ func (f *File) Code(m *EncodedMethod) (*Code, error) {
 	}
 	c.Insns = codeUnits(b, f.src.data != nil)
 	if h.tries > 0 {
-		if c.Tries, err = f.tries(h); err != nil {
+		if c.Tries, err = f.tries(h, true); err != nil {
 			return nil, fmt.Errorf("dex: code of %s: %w", m.Ref, err)
 		}
 	}
 	return c, nil
 }
 
-func (f *File) tries(h codeHeader) ([]Try, error) {
+// Insns returns the code units of m's code item and the file offset of the
+// first, as Code does (nil for abstract and native methods), and fails
+// where Code fails; it checks the try blocks without decoding them and
+// allocates nothing for a file in memory. For passes that only read
+// instructions, once per method of an app.
+func (f *File) Insns(m *EncodedMethod) ([]uint16, int64, error) {
+	if m == nil || m.CodeOff == 0 {
+		return nil, 0, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, err := f.codeHeader(m.CodeOff)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dex: code of %s: %w", m.Ref, err)
+	}
+	b, err := f.src.view(h.insnsOff, 2*int(h.insnsSize), nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("dex: code of %s: %w", m.Ref, err)
+	}
+	if h.tries > 0 {
+		if _, err := f.tries(h, false); err != nil {
+			return nil, 0, fmt.Errorf("dex: code of %s: %w", m.Ref, err)
+		}
+	}
+	return codeUnits(b, f.src.data != nil), h.insnsOff, nil
+}
+
+// tries reads the try blocks of the code item h and, when keep is false,
+// only checks them (what Code would reject) without keeping them.
+func (f *File) tries(h codeHeader, keep bool) ([]Try, error) {
 	off := h.insnsOff + 2*int64(h.insnsSize)
 	off = (off + 3) &^ 3 // try items are 4-byte aligned after the code
 	const tryItemSize = 8
@@ -326,14 +355,19 @@ func (f *File) tries(h codeHeader) ([]Try, error) {
 		return nil, err
 	}
 	le := binary.LittleEndian
-	tries := make([]Try, h.tries)
-	for i := range tries {
+	var tries []Try
+	if keep {
+		tries = make([]Try, h.tries)
+	}
+	for i := range int(h.tries) {
 		t := raw[tryItemSize*i:]
 		start, count, hoff := le.Uint32(t), uint32(le.Uint16(t[4:])), le.Uint16(t[6:])
 		if uint64(start)+uint64(count) > uint64(h.insnsSize) {
 			return nil, fmt.Errorf("dex: try %d covers [%#x,+%#x) outside %d code units: %w", i, start, count, h.insnsSize, extract.ErrCorrupt)
 		}
-		tries[i] = Try{StartPC: start, Count: count, CatchAllPC: -1}
+		if keep {
+			tries[i] = Try{StartPC: start, Count: count, CatchAllPC: -1}
+		}
 		c := newCursor(&f.src, listOff+int64(hoff), f.src.limit)
 		n, err := c.sleb()
 		if err != nil {
@@ -346,7 +380,9 @@ func (f *File) tries(h codeHeader) ([]Try, error) {
 		if rem := f.src.limit - c.tell(); typed*2 > rem || typed > 0xffff {
 			return nil, fmt.Errorf("dex: try %d claims %d handlers: %w", i, typed, extract.ErrCorrupt)
 		}
-		tries[i].Handlers = make([]Handler, 0, typed)
+		if keep {
+			tries[i].Handlers = make([]Handler, 0, typed)
+		}
 		for range typed {
 			ti, err := c.uleb()
 			if err != nil {
@@ -363,7 +399,9 @@ func (f *File) tries(h codeHeader) ([]Try, error) {
 			if err != nil {
 				return nil, fmt.Errorf("dex: try %d handler: %w", i, err)
 			}
-			tries[i].Handlers = append(tries[i].Handlers, Handler{Type: typ, PC: pc})
+			if keep {
+				tries[i].Handlers = append(tries[i].Handlers, Handler{Type: typ, PC: pc})
+			}
 		}
 		if n <= 0 {
 			pc, err := c.uleb()
@@ -373,7 +411,9 @@ func (f *File) tries(h codeHeader) ([]Try, error) {
 			if pc >= h.insnsSize {
 				return nil, fmt.Errorf("dex: try %d catch-all pc %#x outside %d code units: %w", i, pc, h.insnsSize, extract.ErrCorrupt)
 			}
-			tries[i].CatchAllPC = int32(pc)
+			if keep {
+				tries[i].CatchAllPC = int32(pc)
+			}
 		}
 	}
 	return tries, nil

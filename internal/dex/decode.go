@@ -233,9 +233,119 @@ func DecodeQuickened(insns []uint16, pc int) (ins Instruction, width int, err er
 	return ins, width, err
 }
 
+// Ref is what DecodeRef reads of an instruction.
+type Ref struct {
+	Op    Opcode
+	Kind  IndexKind // what Index refers to (Op.IndexKind())
+	Index uint32    // 0 when the instruction has no index operand
+}
+
+// DecodeRef decodes only what a scan for references needs of the
+// instruction at pc: its opcode, its index operand and its width. It agrees
+// with DecodeInto on all three and fails where DecodeInto fails, with the
+// same error, but skips the register operands: a pass over every method of
+// an app calls it once per instruction.
+func DecodeRef(insns []uint16, pc int) (Ref, int, error) {
+	if pc >= 0 && pc < len(insns) {
+		u := insns[pc]
+		r := refTable[u&0xff]
+		w := int(r.width)
+		// Payloads, unused opcodes, truncated instructions and 35c/45cc
+		// argument counts above 5 take the full decoder for its errors.
+		if w > 0 && pc+w <= len(insns) && !(u&0xff == 0 && u>>8 != 0) && !(r.argc && u>>12 > 5) {
+			ref := Ref{Op: Opcode(u & 0xff), Kind: r.kind}
+			switch r.index {
+			case refIndex16:
+				ref.Index = uint32(insns[pc+1])
+			case refIndex32:
+				ref.Index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
+			}
+			return ref, w, nil
+		}
+	}
+	var ins Instruction
+	width, err := decode(&ins, insns, pc, false)
+	return Ref{Op: ins.Op, Kind: ins.Op.IndexKind(), Index: ins.Index}, width, err
+}
+
+// EachRef decodes insns linearly from the start, as DecodeRef would, and
+// calls fn with the pc of each instruction whose index operand refers to a
+// table entry (Kind is not IndexNone). Quickened opcodes (VDEX code) are
+// stepped over. It stops at the first instruction DecodeRef rejects and
+// returns that error: the rest of the code cannot be decoded.
+func EachRef(insns []uint16, fn func(pc int, r Ref)) error {
+	for pc := 0; pc < len(insns); {
+		u := insns[pc]
+		r := refTable[u&0xff]
+		w := int(r.width)
+		if w > 0 && pc+w <= len(insns) && !(u&0xff == 0 && u>>8 != 0) && !(r.argc && u>>12 > 5) {
+			// The fast path of DecodeRef, inline: most instructions
+			// have no index and cost one table lookup.
+			if r.kind != IndexNone {
+				ref := Ref{Op: Opcode(u & 0xff), Kind: r.kind}
+				if r.index == refIndex32 {
+					ref.Index = uint32(insns[pc+1]) | uint32(insns[pc+2])<<16
+				} else {
+					ref.Index = uint32(insns[pc+1])
+				}
+				fn(pc, ref)
+			}
+			pc += w
+			continue
+		}
+		ref, width, err := DecodeRef(insns, pc)
+		if err != nil {
+			if q, qw, qerr := DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() && qw > 0 {
+				pc += qw
+				continue
+			}
+			return err
+		}
+		if width <= 0 {
+			return fmt.Errorf("dex: instruction of width %d at pc %#x: %w", width, pc, extract.ErrCorrupt)
+		}
+		if ref.Kind != IndexNone {
+			fn(pc, ref)
+		}
+		pc += width
+	}
+	return nil
+}
+
+// refOp is what DecodeRef needs of an opcode, packed so the table stays in
+// a few cache lines.
+type refOp struct {
+	width uint8 // code units; 0 for unused opcodes
+	index uint8 // refIndexNone, refIndex16 or refIndex32
+	argc  bool  // 35c or 45cc: the argument count is checked
+	kind  IndexKind
+}
+
+const (
+	refIndexNone = iota
+	refIndex16
+	refIndex32
+)
+
+var refTable = func() (t [256]refOp) {
+	for i, o := range opTable {
+		r := refOp{width: formatWidth[o.format], kind: o.kind, argc: o.format == f35c || o.format == f45cc}
+		switch o.format {
+		case f21c, f22c, f35c, f3rc, f45cc, f4rcc:
+			r.index = refIndex16
+		case f31c:
+			r.index = refIndex32
+		}
+		t[i] = r
+	}
+	return t
+}()
+
 func decode(ins *Instruction, insns []uint16, pc int, quick bool) (int, error) {
+	// Keep the capacity of Args through instructions without arguments,
+	// so a loop decoding into one Instruction allocates it once.
 	args := ins.Args[:0]
-	*ins = Instruction{PC: pc}
+	*ins = Instruction{PC: pc, Args: args}
 	if pc < 0 || pc >= len(insns) {
 		return 0, fmt.Errorf("dex: decode at pc %#x outside %d code units: %w", pc, len(insns), extract.ErrCorrupt)
 	}

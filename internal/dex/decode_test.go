@@ -2,6 +2,9 @@ package dex
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -251,5 +254,127 @@ func TestPayloads(t *testing.T) {
 		if _, _, err := code.Switch(pc); !errors.Is(err, extract.ErrCorrupt) {
 			t.Errorf("Switch(%d) = %v, want ErrCorrupt", pc, err)
 		}
+	}
+}
+
+// decodeRefAgrees checks that DecodeRef and DecodeInto agree at pc.
+func decodeRefAgrees(insns []uint16, pc int) error {
+	var ins Instruction
+	w, err := DecodeInto(&ins, insns, pc)
+	ref, rw, rerr := DecodeRef(insns, pc)
+	op, idx := ref.Op, ref.Index
+	if (err == nil) != (rerr == nil) || (err != nil && err.Error() != rerr.Error()) {
+		return fmt.Errorf("pc %d (%#04x): DecodeRef error %v, DecodeInto %v", pc, insns[pc], rerr, err)
+	}
+	if err == nil && (op != ins.Op || idx != ins.Index || rw != w || ref.Kind != ins.Op.IndexKind()) {
+		return fmt.Errorf("pc %d (%#04x): DecodeRef %v index %d width %d, DecodeInto %v index %d width %d",
+			pc, insns[pc], op, idx, rw, ins.Op, ins.Index, w)
+	}
+	return nil
+}
+
+// TestDecodeRefAgrees: every opcode with every argument-count nibble, in
+// full and truncated, and random code units (payload idents included).
+func TestDecodeRefAgrees(t *testing.T) {
+	var streams [][]uint16
+	for op := range 256 {
+		for hi := range 16 {
+			u := uint16(hi<<12 | 0x0300 | op)
+			streams = append(streams, []uint16{u, 0xbeef, 0x1234, 0x5678, 0x9abc}, []uint16{u}, []uint16{u, 7})
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 64 {
+		s := make([]uint16, 512)
+		for i := range s {
+			switch rng.IntN(8) {
+			case 0:
+				s[i] = uint16(rng.IntN(4)) << 8 // nop or a payload ident
+			case 1:
+				s[i] = uint16(rng.IntN(4))
+			default:
+				s[i] = uint16(rng.Uint32())
+			}
+		}
+		streams = append(streams, s)
+	}
+	for _, s := range streams {
+		if err := eachRefAgrees(s); err != nil {
+			t.Error(err)
+		}
+		for pc := -1; pc <= len(s); pc++ {
+			if pc < 0 || pc >= len(s) {
+				if _, _, err := DecodeRef(s, pc); err == nil {
+					t.Errorf("pc %d of %d units: no error", pc, len(s))
+				}
+				continue
+			}
+			if err := decodeRefAgrees(s, pc); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// eachRefAgrees checks EachRef against a loop of DecodeRef that steps over
+// quickened opcodes.
+func eachRefAgrees(insns []uint16) error {
+	type hit struct {
+		pc  int
+		ref Ref
+	}
+	var want []hit
+	var wantErr error
+	for pc := 0; pc < len(insns); {
+		ref, w, err := DecodeRef(insns, pc)
+		if err != nil {
+			if q, qw, qerr := DecodeQuickened(insns, pc); qerr == nil && q.Op.Quickened() {
+				pc += qw
+				continue
+			}
+			wantErr = err
+			break
+		}
+		if ref.Kind != IndexNone {
+			want = append(want, hit{pc, ref})
+		}
+		pc += w
+	}
+	var got []hit
+	err := EachRef(insns, func(pc int, r Ref) { got = append(got, hit{pc, r}) })
+	if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+		return fmt.Errorf("EachRef error %v, want %v", err, wantErr)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("EachRef found %d references, want %d: %v vs %v", len(got), len(want), got, want)
+	}
+	return nil
+}
+
+// TestDecodeIntoReusesArgs: decoding into one Instruction keeps the
+// capacity of Args across instructions without arguments, and Args holds
+// only the current instruction's registers.
+func TestDecodeIntoReusesArgs(t *testing.T) {
+	insns := []uint16{
+		0x556e, 9, 0x4321, // invoke-virtual {v1, v2, v3, v4, v5}
+		0x000e,            // return-void
+		0x2071, 9, 0x0076, // invoke-static {v6, v7}
+	}
+	var ins Instruction
+	var wantArgs = [][]uint32{{1, 2, 3, 4, 5}, {}, {6, 7}}
+	allocs := testing.AllocsPerRun(10, func() {
+		for pc, k := 0, 0; pc < len(insns); k++ {
+			w, err := DecodeInto(&ins, insns, pc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ins.Args, wantArgs[k]) {
+				t.Fatalf("pc %d: args %v, want %v", pc, ins.Args, wantArgs[k])
+			}
+			pc += w
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per pass, want 0", allocs)
 	}
 }

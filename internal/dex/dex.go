@@ -29,8 +29,6 @@ const (
 	maxCachedStrings = 1 << 20
 	// maxCachedStringBytes bounds the bytes held by the decoded-string cache.
 	maxCachedStringBytes = 64 << 20
-	// maxCachedRefs bounds the entries of the method and field caches.
-	maxCachedRefs = 1 << 17
 	// maxMapItems bounds the entries of the map list (about 20 item types exist).
 	maxMapItems = 1024
 )
@@ -83,13 +81,13 @@ type File struct {
 	callSites, methodHandles                           section
 	dataOff, dataSize                                  uint32
 
-	// Caches, bounded: see the max* constants.
+	// Caches, bounded: see the max* constants. Method and field references
+	// are not cached: their parts are, and a table of resolved references
+	// cost more memory (and GC scanning) than the lookups it saved.
 	strCache      []string
 	strCacheBytes int64
 	typeCache     []string
 	protoCache    []string // method descriptors
-	methodCache   []MethodRef
-	fieldCache    []FieldRef
 }
 
 // IsCompact reports whether head starts with the CompactDex magic ("cdex").

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -180,6 +182,8 @@ func TestHostileTables(t *testing.T) {
 			b[le.Uint32(b[0x70+4*5:])] = 0 // claims 0 units, holds 5 bytes
 		}, func(f *File) error { _, err := f.String(5); return err }},
 		{"type-to-bad-string", func(b []byte) { le.PutUint32(b[le.Uint32(b[68:]):], 1000) }, func(f *File) error { _, err := f.Type(0); return err }},
+		{"method-class-index", nil, func(f *File) error { _, err := f.MethodClassType(99); return err }},
+		{"field-class-index", nil, func(f *File) error { _, err := f.FieldClassType(99); return err }},
 		{"method-bad-proto", func(b []byte) { le.PutUint16(b[le.Uint32(b[92:])+2:], 77) }, func(f *File) error { _, err := f.Method(0); return err }},
 		{"class-data-offset", func(b []byte) { le.PutUint32(b[le.Uint32(b[100:])+24:], 0x7ffffff0) }, func(f *File) error { _, err := f.Class(0); return err }},
 		{"class-data-huge-count", func(b []byte) {
@@ -269,6 +273,7 @@ func TestMUTF8(t *testing.T) {
 func exercise(f *File) {
 	ctx := context.Background()
 	for i := range min(f.NumStrings(), 1000) {
+		f.AppendStringBytes(nil, uint32(i))
 		f.String(uint32(i))
 		f.StringOffset(uint32(i))
 	}
@@ -279,9 +284,11 @@ func exercise(f *File) {
 		f.Proto(uint32(i))
 	}
 	for i := range min(f.NumFields(), 1000) {
+		f.FieldClassType(uint32(i))
 		f.Field(uint32(i))
 	}
 	for i := range min(f.NumMethods(), 1000) {
+		f.MethodClassType(uint32(i))
 		f.Method(uint32(i))
 	}
 	for i := range min(f.NumClasses(), 200) {
@@ -315,4 +322,175 @@ func exercise(f *File) {
 		String: func(StringUse) error { return nil },
 		Field:  func(FieldUse) error { return nil },
 	})
+}
+
+// TestRefClassTypes: MethodClassType and FieldClassType give the type of
+// the class Method and Field name, and fail only where those fail.
+func TestRefClassTypes(t *testing.T) {
+	inputs := map[string][]byte{"sample": sampleDEX()}
+	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
+		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
+	}
+	for name, data := range inputs {
+		t.Run(name, func(t *testing.T) {
+			f, err := OpenBytes(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range uint32(f.NumMethods()) {
+				ti, err := f.MethodClassType(i)
+				class, terr := f.Type(ti)
+				if ref, rerr := f.Method(i); rerr == nil && (err != nil || terr != nil || class != ref.Class) {
+					t.Errorf("method %d: class type %d (%q, %v), %v; Method class %q", i, ti, class, terr, err, ref.Class)
+				}
+			}
+			for i := range uint32(f.NumFields()) {
+				ti, err := f.FieldClassType(i)
+				class, terr := f.Type(ti)
+				if ref, rerr := f.Field(i); rerr == nil && (err != nil || terr != nil || class != ref.Class) {
+					t.Errorf("field %d: class type %d (%q, %v), %v; Field class %q", i, ti, class, terr, err, ref.Class)
+				}
+			}
+			if _, err := f.MethodClassType(uint32(f.NumMethods())); !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("method index past the table: %v, want ErrCorrupt", err)
+			}
+			if _, err := f.FieldClassType(uint32(f.NumFields())); !errors.Is(err, extract.ErrCorrupt) {
+				t.Errorf("field index past the table: %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// TestAppendStringBytes: the bytes String decodes, appended to what dst
+// holds, in memory and through a reader; an error where String fails.
+func TestAppendStringBytes(t *testing.T) {
+	b := sampleDEX()
+	// A string whose data offset points past the end fails in both.
+	le := binary.LittleEndian
+	bad := bytes.Clone(b)
+	le.PutUint32(bad[le.Uint32(bad[60:])+4:], 0xfffffff0)
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"sample", b}, {"bad-offset", bad}} {
+		for mode, f := range openBoth(t, in.data) {
+			t.Run(in.name+"-"+mode, func(t *testing.T) {
+				for i := range uint32(f.NumStrings()) + 1 {
+					s, serr := f.String(i)
+					got, err := f.AppendStringBytes([]byte("x"), i)
+					if (err == nil) != (serr == nil) {
+						t.Fatalf("string %d: AppendStringBytes error %v, String %v", i, err, serr)
+					}
+					if err != nil {
+						if string(got) != "x" {
+							t.Errorf("string %d: dst %q changed on error", i, got)
+						}
+						continue
+					}
+					if DecodeMUTF8(got[1:]) != s || string(got[:1]) != "x" {
+						t.Errorf("string %d: got %q, String %q", i, got, s)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestIsASCII covers the word-at-a-time path (zero and high bytes in every
+// position of a word) and the tail.
+func TestIsASCII(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"", true},
+		{"Ljava/lang/String;", true},
+		{"a\x00b", false},
+		{"caf\xc3\xa9", false},
+		{"\xc0\x80", false},
+		{"\x7f", true},
+		{"0123456789abcdef", true},
+		{"0123456789abcde\x80", false},
+		{"01234567\x0089abcdef", false},
+		{"0123456\xff89abcdef", false},
+		{"\x01\x01\x01\x01\x01\x01\x01\x01\x7f", true},
+		{"\x00\x01\x01\x01\x01\x01\x01\x01", false},
+		{"\x01\x01\x01\x01\x01\x01\x01\x00", false},
+	}
+	for pos := range 16 {
+		for _, c := range []byte{0, 0x80, 0xc0, 0xff} {
+			b := []byte("abcdefghijklmnop")
+			b[pos] = c
+			tests = append(tests, struct {
+				in   string
+				want bool
+			}{string(b), false})
+		}
+	}
+	for _, tt := range tests {
+		if got := IsASCII([]byte(tt.in)); got != tt.want {
+			t.Errorf("IsASCII(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+		if tt.want && DecodeMUTF8([]byte(tt.in)) != tt.in {
+			t.Errorf("DecodeMUTF8(%q) is not itself", tt.in)
+		}
+	}
+}
+
+// insnsAgrees checks that Insns returns what Code returns, and fails where
+// Code fails, for the methods of the first classes of f.
+func insnsAgrees(f *File) error {
+	for i := range min(f.NumClasses(), 200) {
+		c, err := f.Class(i)
+		if err != nil {
+			continue
+		}
+		for k := range c.Methods {
+			m := &c.Methods[k]
+			code, cerr := f.Code(m)
+			insns, off, err := f.Insns(m)
+			if (err == nil) != (cerr == nil) || (err != nil && err.Error() != cerr.Error()) {
+				return fmt.Errorf("%s: Insns error %v, Code %v", m.Ref, err, cerr)
+			}
+			if err != nil {
+				continue
+			}
+			if (code == nil) != (insns == nil) {
+				return fmt.Errorf("%s: Insns nil %v, Code nil %v", m.Ref, insns == nil, code == nil)
+			}
+			if code != nil && (!slices.Equal(insns, code.Insns) || off != code.InsnsOff) {
+				return fmt.Errorf("%s: Insns %d units at %#x, Code %d at %#x", m.Ref, len(insns), off, len(code.Insns), code.InsnsOff)
+			}
+		}
+	}
+	return nil
+}
+
+// TestInsns: Insns agrees with Code on corpus code (with try blocks) and
+// on hostile code items.
+func TestInsns(t *testing.T) {
+	le := binary.LittleEndian
+	base := sampleDEX()
+	f0, _ := OpenBytes(base)
+	c0, _ := f0.Class(0)
+	inputs := map[string][]byte{"sample": base}
+	for i, d := range dexFromZip(t, "apks/androguard/TestActivity.apk") {
+		inputs[fmt.Sprintf("TestActivity-%d", i)] = d.data
+	}
+	bad := bytes.Clone(base)
+	le.PutUint32(bad[c0.Methods[0].CodeOff+12:], 0x7fffffff)
+	inputs["insns-size"] = bad
+	tries := bytes.Clone(base)
+	le.PutUint16(tries[c0.Methods[0].CodeOff+6:], 3) // try items past the end of the code
+	inputs["tries"] = tries
+	for name, data := range inputs {
+		for mode, f := range openBoth(t, data) {
+			if err := insnsAgrees(f); err != nil {
+				t.Errorf("%s %s: %v", name, mode, err)
+			}
+		}
+	}
+	if _, _, err := f0.Insns(&EncodedMethod{CodeOff: 0x7ffffff0}); !errors.Is(err, extract.ErrCorrupt) {
+		t.Errorf("code offset past the end: %v, want ErrCorrupt", err)
+	}
 }

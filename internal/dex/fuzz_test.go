@@ -38,11 +38,17 @@ func FuzzDEX(f *testing.F) {
 			return
 		}
 		exercise(fm)
+		if err := insnsAgrees(fm); err != nil {
+			t.Fatal(err)
+		}
 		fr, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatalf("Open failed where OpenBytes succeeded: %v", err)
 		}
 		exercise(fr)
+		if err := insnsAgrees(fr); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
@@ -64,9 +70,15 @@ func FuzzDecode(f *testing.F) {
 		for i := range insns {
 			insns[i] = binary.LittleEndian.Uint16(data[2*i:])
 		}
+		if err := eachRefAgrees(insns); err != nil {
+			t.Fatal(err)
+		}
 		code := &Code{Insns: insns}
 		var ins Instruction
 		for pc := range insns {
+			if err := decodeRefAgrees(insns, pc); err != nil {
+				t.Fatal(err)
+			}
 			w, err := DecodeInto(&ins, insns, pc)
 			if err != nil {
 				continue

@@ -194,6 +194,17 @@ func (c *cursor) byte() (byte, error) {
 
 // uleb reads an unsigned LEB128 of at most 5 bytes (32 bits).
 func (c *cursor) uleb() (uint32, error) {
+	// Fast path: one byte, or a whole valid value in the window.
+	if c.pos < len(c.buf) {
+		if b := c.buf[c.pos]; b < 0x80 {
+			c.pos++
+			return uint32(b), nil
+		}
+		if v, n := uleb(c.buf[c.pos:]); n > 0 && !(n == 5 && c.buf[c.pos+4] > 0x0f) {
+			c.pos += n
+			return v, nil
+		}
+	}
 	var v uint32
 	for i := 0; i < 5; i++ {
 		b, err := c.byte()

@@ -74,6 +74,23 @@ func (f *File) StringBytes(i uint32) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
+// AppendStringBytes appends the raw MUTF-8 bytes of string i (without the
+// NUL) to dst. It fails where String fails; unlike String it does not
+// decode, allocates nothing beyond dst's growth for a file in memory, and
+// leaves the decoded-string cache alone, so a caller that looks at every
+// string of a file and keeps few (an ASCII string decodes to itself, see
+// IsASCII) can filter on the bytes first.
+func (f *File) AppendStringBytes(dst []byte, i uint32) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var scratch [256]byte
+	_, b, err := f.stringData(i, scratch[:0])
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
 // StringOffset returns the file offset of the MUTF-8 characters of string i
 // (after its length prefix), for evidence.
 func (f *File) StringOffset(i uint32) (int64, error) {
@@ -139,7 +156,14 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("dex: read string %d: %w", i, err)
 	}
-	end := bytes.IndexByte(w, 0)
+	// An ASCII string ends right after its units: look there first.
+	head := min(len(w), int(units)+1)
+	end := bytes.IndexByte(w[:head], 0)
+	if end < 0 {
+		if e := bytes.IndexByte(w[head:], 0); e >= 0 {
+			end = head + e
+		}
+	}
 	if end < 0 {
 		if int64(units)*3 > MaxStringBytes && len(w) == int(want) {
 			return 0, nil, fmt.Errorf("dex: string %d at %#x longer than %d bytes: %w", i, off, MaxStringBytes, extract.ErrLimit)
@@ -154,14 +178,7 @@ func (f *File) stringData(i uint32, scratch []byte) (int64, []byte, error) {
 // become one code point, and invalid sequences or lone surrogates become
 // U+FFFD.
 func DecodeMUTF8(b []byte) string {
-	ascii := true
-	for _, c := range b {
-		if c >= 0x80 || c == 0 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if IsASCII(b) {
 		return string(b)
 	}
 	out := make([]byte, 0, len(b)+len(b)/2)
@@ -186,6 +203,27 @@ func DecodeMUTF8(b []byte) string {
 		out = utf8.AppendRune(out, rune(u))
 	}
 	return string(out)
+}
+
+// IsASCII reports whether the MUTF-8 bytes b are all ASCII (and hold no
+// NUL byte): DecodeMUTF8(b) is then string(b), so b can be compared or
+// filtered as it is.
+func IsASCII(b []byte) bool {
+	// Eight bytes at a time: no high bit set, and no zero byte.
+	const high, ones = 0x8080808080808080, 0x0101010101010101
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		if w&high != 0 || (w-ones)&^w&high != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 || c == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // mutf8Unit decodes one UTF-16 unit from b (non-empty): the unit, or -1 when
@@ -239,8 +277,8 @@ func (f *File) typ(i uint32) (string, error) {
 }
 
 // eachType calls fn with each type of the type_list at off (0: empty list),
-// which belongs to what number n (for errors).
-func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) error {
+// which belongs to what number n (for errors), and the list's size.
+func (f *File) eachType(off uint32, what string, n uint32, fn func(size int, t string)) error {
 	if off == 0 {
 		return nil
 	}
@@ -264,7 +302,7 @@ func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) erro
 		if err != nil {
 			return fmt.Errorf("dex: %s %d type list entry %d: %w", what, n, k, err)
 		}
-		fn(t)
+		fn(int(size), t)
 	}
 	return nil
 }
@@ -272,7 +310,12 @@ func (f *File) eachType(off uint32, what string, n uint32, fn func(string)) erro
 // typeList reads the type_list at off as type descriptors.
 func (f *File) typeList(off uint32, what string, n uint32) ([]string, error) {
 	var out []string
-	err := f.eachType(off, what, n, func(t string) { out = append(out, t) })
+	err := f.eachType(off, what, n, func(size int, t string) {
+		if out == nil {
+			out = make([]string, 0, min(size, maxPresized))
+		}
+		out = append(out, t)
+	})
 	return out, err
 }
 
@@ -325,7 +368,7 @@ func (f *File) protoDesc(i uint32) (string, error) {
 	}
 	var buf [256]byte
 	d := append(buf[:0], '(')
-	err = f.eachType(paramsOff, "proto", i, func(t string) { d = append(d, t...) })
+	err = f.eachType(paramsOff, "proto", i, func(_ int, t string) { d = append(d, t...) })
 	if err != nil {
 		return "", err
 	}
@@ -347,12 +390,6 @@ func (f *File) field(i uint32) (FieldRef, error) {
 	if i >= f.fields.count {
 		return FieldRef{}, errIndex("field", i, f.fields.count)
 	}
-	if f.fieldCache == nil {
-		f.fieldCache = make([]FieldRef, min(f.fields.count, maxCachedRefs))
-	}
-	if i < uint32(len(f.fieldCache)) && f.fieldCache[i].Class != "" {
-		return f.fieldCache[i], nil
-	}
 	var scratch [fieldIDSize]byte
 	b, err := f.src.view(int64(f.fields.off)+fieldIDSize*int64(i), fieldIDSize, scratch[:0])
 	if err != nil {
@@ -369,9 +406,6 @@ func (f *File) field(i uint32) (FieldRef, error) {
 	if r.Name, err = f.str(le.Uint32(b[4:])); err != nil {
 		return FieldRef{}, fmt.Errorf("dex: field %d name: %w", i, err)
 	}
-	if i < uint32(len(f.fieldCache)) {
-		f.fieldCache[i] = r
-	}
 	return r, nil
 }
 
@@ -385,12 +419,6 @@ func (f *File) Method(i uint32) (MethodRef, error) {
 func (f *File) method(i uint32) (MethodRef, error) {
 	if i >= f.methods.count {
 		return MethodRef{}, errIndex("method", i, f.methods.count)
-	}
-	if f.methodCache == nil {
-		f.methodCache = make([]MethodRef, min(f.methods.count, maxCachedRefs))
-	}
-	if i < uint32(len(f.methodCache)) && f.methodCache[i].Class != "" {
-		return f.methodCache[i], nil
 	}
 	var scratch [methodIDSize]byte
 	b, err := f.src.view(int64(f.methods.off)+methodIDSize*int64(i), methodIDSize, scratch[:0])
@@ -408,8 +436,37 @@ func (f *File) method(i uint32) (MethodRef, error) {
 	if r.Name, err = f.str(le.Uint32(b[4:])); err != nil {
 		return MethodRef{}, fmt.Errorf("dex: method %d name: %w", i, err)
 	}
-	if i < uint32(len(f.methodCache)) {
-		f.methodCache[i] = r
-	}
 	return r, nil
+}
+
+// MethodClassType returns the type index of the defining class of method
+// reference i (Type names it): a caller matching references by class can
+// decide once per class rather than once per reference. It fails only for an
+// index out of range.
+func (f *File) MethodClassType(i uint32) (uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i >= f.methods.count {
+		return 0, errIndex("method", i, f.methods.count)
+	}
+	t, err := f.src.u16(int64(f.methods.off) + methodIDSize*int64(i))
+	if err != nil {
+		return 0, fmt.Errorf("dex: read method id %d: %w", i, err)
+	}
+	return uint32(t), nil
+}
+
+// FieldClassType returns the type index of the defining class of field
+// reference i, as MethodClassType does for methods.
+func (f *File) FieldClassType(i uint32) (uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i >= f.fields.count {
+		return 0, errIndex("field", i, f.fields.count)
+	}
+	t, err := f.src.u16(int64(f.fields.off) + fieldIDSize*int64(i))
+	if err != nil {
+		return 0, fmt.Errorf("dex: read field id %d: %w", i, err)
+	}
+	return uint32(t), nil
 }
