@@ -76,6 +76,10 @@ type run struct {
 	implLabel int
 	ctrl      []bool     // blocks controlled by a tainted branch
 	pdom      [][]uint64 // post-dominators by block, computed on demand
+	// labelFn is r.label as a value and sc the hooks' view of the state:
+	// made once, not per instruction (each was an allocation).
+	labelFn func(node int32) int
+	sc      stepCtx
 
 	// Buffers kept from one method to the next when a run is reused
 	// (reset): most methods are small, and allocating afresh for each was
@@ -98,6 +102,10 @@ type run struct {
 	leaderBlock []int
 	bl          []block
 	blockEdges  []int
+	// the worklist's buffers
+	in     []*state
+	queued []bool
+	work   []int
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
@@ -117,8 +125,12 @@ func (r *run) reset(code *dex.Code, h hooks, b *budget) {
 	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
 		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
 		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
-		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0]}
+		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0],
+		labelFn: r.labelFn, in: r.in[:0], queued: r.queued[:0], work: r.work[:0]}
 	*r = keep
+	if r.labelFn == nil {
+		r.labelFn = r.label
+	}
 	r.code, r.h, r.b, r.byNode, r.implLabel = code, h, b, byNode, -1
 	r.taints.reset()
 	r.ints.reset()
@@ -435,7 +447,7 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 		return !r.b.over()
 	}
 	for i := range r.insns {
-		r.h.prepare(i, &r.insns[i], r.label)
+		r.h.prepare(i, &r.insns[i], r.labelFn)
 	}
 	paramLabels(r)
 	r.w = (len(r.labels) + 63) / 64
@@ -450,10 +462,11 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 	if int64(len(bl))*int64(r.nregs+1)*int64(r.w) > maxStateWords {
 		return r.insensitive(entry)
 	}
-	in := make([]*state, len(bl))
+	in := resize(&r.in, len(bl))
 	in[0] = entry
-	queued := make([]bool, len(bl))
-	work := []int{0}
+	queued := resize(&r.queued, len(bl))
+	work := append(r.work[:0], 0)
+	defer func() { r.work = work[:0] }()
 	queued[0] = true
 	cur := r.newState()
 	for len(work) > 0 {
@@ -875,7 +888,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.clear(s, ins.A)
 	case op == dex.OpNewArray:
 		r.clear(s, ins.A)
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op == dex.OpCheckCast:
 		// The value is unchanged.
 	case op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
@@ -892,9 +905,9 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpIfEq && op <= dex.OpIfLez:
 		return r.cond(ins, s)
 	case op == dex.OpAgetObject:
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op == dex.OpAputObject:
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op >= dex.OpAget && op <= dex.OpAgetShort:
 		r.assign(s, ins.A, ins.B)
 		if op == dex.OpAgetWide {
@@ -947,9 +960,15 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	default:
 		// Invokes, field access, returns, throws, const-string,
 		// move-exception: the hooks know what they mean.
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	}
 	return -2
+}
+
+// step hands an instruction to the hooks.
+func (r *run) step(idx int, ins *dex.Instruction, s *state) {
+	r.sc = stepCtx{r: r, s: s}
+	r.h.step(idx, ins, &r.sc)
 }
 
 // arith folds a binary integer operation (d is the offset from add-int in
