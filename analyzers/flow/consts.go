@@ -95,12 +95,12 @@ type constScratch struct {
 	regs     []cval
 	args     []cval
 	argTypes []string
-	params   []string
 }
 
 // constPass folds the constants of one method. The result is valid until
 // the next call.
-func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dx *dex.File, m *method) *constInfo {
+func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dc *dexCache, m *method) *constInfo {
+	dx := dc.dx
 	sc := &e.cs
 	ci := &sc.info
 	if ci.keys == nil {
@@ -224,7 +224,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			put(ins.A, v)
 		case op == dex.OpSgetObject || op == dex.OpIgetObject:
-			fi := e.field(dx, ins.Index)
+			fi := e.field(dc, ins.Index)
 			if fi == nil {
 				put(ins.A, cval{})
 				break
@@ -240,7 +240,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				put(ins.A, cval{})
 			}
 		case op == dex.OpSputObject || op == dex.OpIputObject:
-			fi := e.field(dx, ins.Index)
+			fi := e.field(dc, ins.Index)
 			if fi == nil {
 				break
 			}
@@ -268,13 +268,12 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				}
 			}
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-			ref, err := dx.Method(ins.Index)
-			if err != nil {
+			mr := dc.methodRef(ins.Index)
+			if mr == nil {
 				break
 			}
+			ref, params := mr.ref, mr.params
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
-			params := splitParams(sc.params[:0], ref.Descriptor)
-			sc.params = params
 			args, argTypes := sc.args[:0], sc.argTypes[:0]
 			ai := 0
 			if !static {
@@ -307,33 +306,40 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				switch {
 				case a.ep != "":
 					eps = append(eps, a.ep)
-				case a.kind == cStr && len(a.s) < 512 && looksEndpoint(a.s):
+				case a.kind == cStr && len(a.s) < 512 && e.looksEndpoint(a.s):
 					eps = append(eps, a.s)
 				}
 			}
 			if len(eps) > 0 {
 				ci.endpoints[idx] = eps
 			}
-			if rc, v, ok := reflection(ref, static, args); ok {
-				if rc.class != "" {
-					if ci.reflect == nil {
-						ci.reflect = map[int]reflCall{}
+			if mr.reflective {
+				if rc, v, ok := reflection(ref, static, args); ok {
+					if rc.class != "" {
+						if ci.reflect == nil {
+							ci.reflect = map[int]reflCall{}
+						}
+						ci.reflect[idx] = rc
 					}
-					ci.reflect[idx] = rc
+					regs[res] = v
+					break
 				}
-				regs[res] = v
-				break
 			}
-			out, recv, ok := foldCall(ref, static, args, argTypes)
+			var out cval
+			var recv *cval
+			ok := false
+			if mr.foldable {
+				out, recv, ok = foldCall(ref, static, args, argTypes)
+			}
 			if ok {
 				if recv != nil && !static && len(ins.Args) > 0 {
 					put(ins.Args[0], *recv)
-					if recv.kind == cStr && recv.how != "" && looksEndpoint(recv.s) {
+					if recv.kind == cStr && recv.how != "" && e.looksEndpoint(recv.s) {
 						found(recv.s, recv.how, ins.PC)
 					}
 				}
 				regs[res] = out
-				if out.kind == cStr && out.how != "" && looksEndpoint(out.s) {
+				if out.kind == cStr && out.how != "" && e.looksEndpoint(out.s) {
 					found(out.s, out.how, ins.PC)
 				}
 				if out.kind == cObj && strings.HasPrefix(out.how, "host and port") {
@@ -512,6 +518,28 @@ func clip(s string) string {
 		return s[:maxConstLen]
 	}
 	return s
+}
+
+// foldableClass says whether foldCall may know a call on class c: it
+// knows none on other classes.
+func foldableClass(c string) bool {
+	switch c {
+	case "Ljava/lang/StringBuilder;", "Ljava/lang/StringBuffer;", "Ljava/lang/String;", "Landroid/util/Base64;", "Ljava/util/Base64$Decoder;",
+		"Ljava/net/URL;", "Ljava/net/Socket;", "Ljava/net/InetSocketAddress;", "Ljavax/net/ssl/SSLSocket;", "Ljavax/net/SocketFactory;",
+		"Ljavax/net/ssl/SSLSocketFactory;", "Ljava/net/InetAddress;", "Landroid/net/Uri;":
+		return true
+	}
+	return strings.HasPrefix(c, "Lorg/apache/http/client/methods/Http") || strings.HasSuffix(c, "Request$Builder;")
+}
+
+// reflectiveCall says whether reflection may know a call of class c and
+// name n: it knows none other.
+func reflectiveCall(c, n string) bool {
+	switch c {
+	case "Ljava/lang/Class;", "Ljava/lang/ClassLoader;", "Ljava/lang/reflect/Constructor;", "Ljava/lang/reflect/Method;":
+		return true
+	}
+	return n == "getClass"
 }
 
 // foldCall folds the string, encoding and endpoint APIs. It returns the

@@ -26,22 +26,26 @@ type engine struct {
 	apis             *signatures.APIs
 	g                *graph
 	b                *budget
-	calls            map[*dex.File]map[uint32]*callInfo
-	flds             map[*dex.File]map[uint32]*fieldInfo
-	types            map[string]int32
-	names            []string
+	// dexes holds, per DEX file, what its method and field references
+	// mean (see dexCache).
+	dexes map[*dex.File]*dexCache
+	types map[string]int32
+	names []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
 	// fieldRefl holds the classes and Methods stored in fields, for
 	// reflective calls made elsewhere.
 	fieldRefl map[string]cval
 	found     []foundEndpoint
-	folded    int // methods whose inputs were folded
-	insens    int // methods analysed flow-insensitively
-	trunc     int // methods with undecodable code
-	methods   int // methods analysed
-	// callers lists, per method, the methods calling it (for reachability).
-	callers map[int32][]int32
+	// endpointMemo remembers looksEndpoint by string.
+	endpointMemo map[string]bool
+	folded       int // methods whose inputs were folded
+	insens       int // methods analysed flow-insensitively
+	trunc        int // methods with undecodable code
+	methods      int // methods analysed
+	// callers lists, by method id, the methods calling it (for
+	// reachability).
+	callers [][]int32
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
@@ -92,8 +96,8 @@ type fieldInfo struct {
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
-	return &engine{p: p, apis: apis, g: newGraph(0), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
+	return &engine{p: p, apis: apis, g: newGraph(0), b: b, dexes: map[*dex.File]*dexCache{},
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: make([][]int32, len(p.methods)), constRets: map[int32]struct {
 			v  int64
 			ok bool
 		}{}}
@@ -110,7 +114,7 @@ func (e *engine) restart() *engine {
 	// sites): room for them saves growing it step by step.
 	n.g = newGraph(4 * len(e.p.methods))
 	n.manifest = e.manifest
-	n.calls, n.flds, n.reflTargets, n.types, n.names = e.calls, e.flds, e.reflTargets, e.types, e.names
+	n.dexes, n.reflTargets, n.types, n.names, n.endpointMemo = e.dexes, e.reflTargets, e.types, e.names, e.endpointMemo
 	return n
 }
 
@@ -167,9 +171,73 @@ func (e *engine) inheritsFramework(class, t string) bool {
 	return false
 }
 
+// dexCache is what the references of one DEX file mean, by index: read
+// and worked out once per app instead of per instruction (a slice index,
+// not a map lookup and the file's lock).
+type dexCache struct {
+	dx    *dex.File
+	refs  []*methodRef
+	calls []*callInfo
+	flds  []*fieldInfo
+}
+
+// methodRef is a method reference read once: the reference, its parameter
+// types, and what the constant pass may fold of it.
+type methodRef struct {
+	ref    dex.MethodRef
+	params []string
+	ret    string
+	bad    bool // unreadable: the reference means nothing
+	// foldable and reflective say whether foldCall and reflection may
+	// know the call (by its class and name); calls they cannot know are
+	// not offered to them.
+	foldable, reflective bool
+}
+
+// Sentinels of references met and unreadable.
+var (
+	badCall  = &callInfo{}
+	badField = &fieldInfo{}
+)
+
+// cache returns the reference tables of a DEX file.
+func (e *engine) cache(dx *dex.File) *dexCache {
+	if dc := e.dexes[dx]; dc != nil {
+		return dc
+	}
+	dc := &dexCache{dx: dx, refs: make([]*methodRef, dx.NumMethods()), calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
+	e.dexes[dx] = dc
+	return dc
+}
+
+// methodRef returns method reference idx, read once; nil when the index
+// is out of range or the reference unreadable.
+func (dc *dexCache) methodRef(idx uint32) *methodRef {
+	if int64(idx) >= int64(len(dc.refs)) {
+		return nil // out of range: unreadable
+	}
+	if mr := dc.refs[idx]; mr != nil {
+		if mr.bad {
+			return nil
+		}
+		return mr
+	}
+	ref, err := dc.dx.Method(idx)
+	if err != nil {
+		dc.refs[idx] = &methodRef{bad: true}
+		return nil
+	}
+	mr := &methodRef{ref: ref}
+	mr.params, mr.ret = splitDesc(ref.Descriptor)
+	mr.foldable = foldableClass(ref.Class)
+	mr.reflective = reflectiveCall(ref.Class, ref.Name)
+	dc.refs[idx] = mr
+	return mr
+}
+
 // call returns what a method reference means, complete.
-func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
-	ci := e.callHead(dx, op, idx)
+func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
+	ci := e.callHead(dc, op, idx)
 	if ci != nil && !ci.full {
 		e.finishCall(ci)
 	}
@@ -179,23 +247,27 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 // callHead returns a method reference's call information, of which only
 // the parameters, source, sink and link are known unless full is set: all
 // the probe for a source needs. Both parts follow the first invoke met.
-func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
-	m := e.calls[dx]
-	if m == nil {
-		m = map[uint32]*callInfo{}
-		e.calls[dx] = m
+func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
+	if int64(idx) < int64(len(dc.calls)) {
+		if ci := dc.calls[idx]; ci != nil {
+			if ci == badCall {
+				return nil
+			}
+			return ci
+		}
 	}
-	if ci, ok := m[idx]; ok {
-		return ci
-	}
-	ref, err := dx.Method(idx)
-	if err != nil {
-		m[idx] = nil
+	mr := dc.methodRef(idx)
+	if mr == nil {
+		if int64(idx) < int64(len(dc.calls)) {
+			dc.calls[idx] = badCall
+		}
 		return nil
 	}
+	ref := mr.ref
 	ci := &callInfo{ref: ref, op: op, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
-	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	ci.params, ci.ret = mr.params, mr.ret
 	off := 0
+	ci.offs = make([]int, 0, len(ci.params)+1)
 	if !ci.static {
 		ci.offs = append(ci.offs, 0)
 		off = 1
@@ -218,8 +290,15 @@ func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
-	m[idx] = ci
+	dc.calls[idx] = ci
 	return ci
+}
+
+// addCaller notes that method caller calls callee (64 callers at most).
+func (e *engine) addCaller(callee, caller int32) {
+	if ls := e.callers[callee]; len(ls) < 64 {
+		e.callers[callee] = append(ls, caller)
+	}
 }
 
 // finishCall fills in the rest of a call's information.
@@ -252,26 +331,43 @@ func (e *engine) finishCall(ci *callInfo) {
 	}
 }
 
-func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
-	m := e.flds[dx]
-	if m == nil {
-		m = map[uint32]*fieldInfo{}
-		e.flds[dx] = m
+func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
+	if int64(idx) >= int64(len(dc.flds)) {
+		return nil // out of range: unreadable
 	}
-	if fi, ok := m[idx]; ok {
+	if fi := dc.flds[idx]; fi != nil {
+		if fi == badField {
+			return nil
+		}
 		return fi
 	}
-	ref, err := dx.Field(idx)
+	ref, err := dc.dx.Field(idx)
 	if err != nil {
-		m[idx] = nil
+		dc.flds[idx] = badField
 		return nil
 	}
 	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
-	m[idx] = fi
+	dc.flds[idx] = fi
 	return fi
+}
+
+// looksEndpoint is the package's looksEndpoint, remembered per string:
+// the same constants (keys, tags, URLs) are passed again and again.
+func (e *engine) looksEndpoint(s string) bool {
+	if v, ok := e.endpointMemo[s]; ok {
+		return v
+	}
+	v := looksEndpoint(s)
+	if e.endpointMemo == nil {
+		e.endpointMemo = map[string]bool{}
+	}
+	if len(e.endpointMemo) < 1<<14 {
+		e.endpointMemo[s] = v
+	}
+	return v
 }
 
 // looksEndpoint says whether a string is a URL, host or IP endpoint.
@@ -351,7 +447,7 @@ func (e *engine) method(m *method) {
 		return
 	}
 	h.size(len(r.insns))
-	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
+	h.consts = e.constPass(r.insns, code, r.nregs, h.dc, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
 			e.found = append(e.found, foundEndpoint{f, m})
@@ -383,7 +479,7 @@ func (e *engine) hasSource(h *mhooks) bool {
 		op := ins.Op
 		switch {
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-			ci := e.callHead(h.dx, op, ins.Index)
+			ci := e.callHead(h.dc, op, ins.Index)
 			if ci == nil || ci.link {
 				continue
 			}
@@ -399,7 +495,7 @@ func (e *engine) hasSource(h *mhooks) bool {
 				return true
 			}
 		case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
-			if fi := e.field(h.dx, ins.Index); fi != nil && fi.source != nil {
+			if fi := e.field(h.dc, ins.Index); fi != nil && fi.source != nil {
 				return true
 			}
 		case op == dex.OpConstString || op == dex.OpConstStringJumbo:
@@ -429,6 +525,7 @@ type mhooks struct {
 	e      *engine
 	m      *method
 	dx     *dex.File
+	dc     *dexCache
 	r      *run
 	ci     []*callInfo // by instruction index
 	lab    [][]int     // instruction index → labels it introduces
@@ -440,7 +537,7 @@ type mhooks struct {
 
 // reset prepares h for method m, keeping its buffers.
 func (h *mhooks) reset(e *engine, m *method) {
-	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
+	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, dc: e.cache(m.cls.dex.File), ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
 	if h.out == nil {
 		h.out = h.edges
 	}
@@ -530,7 +627,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 	op := ins.Op
 	switch {
 	case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-		ci := e.call(h.dx, op, ins.Index)
+		ci := e.call(h.dc, op, ins.Index)
 		if ci == nil {
 			return
 		}
@@ -560,9 +657,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				}
 				for _, t := range rt.targets {
 					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
-					if ls := e.callers[t.id]; len(ls) < 64 {
-						e.callers[t.id] = append(ls, h.m.id)
-					}
+					e.addCaller(t.id, h.m.id)
 				}
 				return
 			}
@@ -577,9 +672,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		case len(ci.targets) > 0:
 			for _, t := range ci.targets {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
-				if ls := e.callers[t.id]; len(ls) < 64 {
-					e.callers[t.id] = append(ls, h.m.id)
-				}
+				e.addCaller(t.id, h.m.id)
 			}
 		case ci.model == modelExtrasGet:
 			if k, ok := h.consts.keys[idx]; ok {
@@ -589,7 +682,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			}
 		}
 	case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
-		fi := e.field(h.dx, ins.Index)
+		fi := e.field(h.dc, ins.Index)
 		if fi == nil {
 			return
 		}
@@ -706,7 +799,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 	case op >= dex.OpIget && op <= dex.OpIgetShort:
 		obj := scratch(&r.acc, r.w)
 		copy(obj, r.taint(s, ins.B))
-		fi := h.e.field(h.dx, ins.Index)
+		fi := h.e.field(h.dc, ins.Index)
 		r.clear(s, ins.A)
 		setLabels(ins.A)
 		if fi != nil && fi.lib && r.ok(ins.A) {
@@ -725,14 +818,14 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			r.clear(s, ins.A+1)
 		}
 		if op == dex.OpSgetObject && r.ok(ins.A) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil && fi.source == nil {
+			if fi := h.e.field(h.dc, ins.Index); fi != nil && fi.source == nil {
 				s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
 			}
 		}
 	case op >= dex.OpIput && op <= dex.OpIputShort:
 		t := r.taint(s, ins.A)
 		if !empty(t) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil {
+			if fi := h.e.field(h.dc, ins.Index); fi != nil {
 				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
 			}
 			if r.ok(ins.B) && ins.A != ins.B {
@@ -742,7 +835,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 		}
 	case op >= dex.OpSput && op <= dex.OpSputShort:
 		if t := r.taint(s, ins.A); !empty(t) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil {
+			if fi := h.e.field(h.dc, ins.Index); fi != nil {
 				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
 			}
 		}

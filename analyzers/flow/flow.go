@@ -127,8 +127,11 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	} else {
 		e.analyzeAll(ctx)
 	}
-	reach := e.reachable()
-	out := e.flows(t, reach, a.cfg.MaxFindings)
+	var out []finding.Finding
+	if len(e.g.src) > 0 {
+		// Without a source there is no flow: reachability is not needed.
+		out = e.flows(t, e.reachable(), a.cfg.MaxFindings)
+	}
 	out = append(out, e.endpointFindings(t)...)
 	if b.exceeded {
 		out = append(out, e.budgetFinding(t, a.cfg))
@@ -181,14 +184,14 @@ var componentBases = []string{"Landroid/app/Activity;", "Landroid/app/Service;",
 // callbacks (on*, run, ...), handlers taking a View (layout onClick), and
 // static initialisers, minus those of components the manifest disables or
 // does not declare; then everything they call.
-func (e *engine) reachable() map[int32]bool {
-	callees := map[int32][]int32{}
+func (e *engine) reachable() []bool {
+	callees := make([][]int32, len(e.p.methods))
 	for callee, callers := range e.callers {
 		for _, c := range callers {
-			callees[c] = append(callees[c], callee)
+			callees[c] = append(callees[c], int32(callee))
 		}
 	}
-	reach := map[int32]bool{}
+	reach := make([]bool, len(e.p.methods))
 	var stack []int32
 	for _, m := range e.p.methods {
 		if !e.entry(m) {
@@ -258,7 +261,7 @@ func (e *engine) componentBase(c *class) bool {
 type flowKey struct{ src, sink int32 }
 
 // flows searches from every source and reports each source → sink pair.
-func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []finding.Finding {
+func (e *engine) flows(t *analyzers.Target, reach []bool, max int) []finding.Finding {
 	srcs := make([]int32, 0, len(e.g.src))
 	for n := range e.g.src {
 		srcs = append(srcs, n)
