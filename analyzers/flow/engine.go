@@ -933,7 +933,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 					}
 				}
 			}
-			if l, ok := r.byNode[h.node(nodeKey{kind: nRet, m: t.id})]; ok {
+			if l, ok := r.byNode.get(h.node(nodeKey{kind: nRet, m: t.id})); ok {
 				res[l/64] |= 1 << (l % 64)
 			}
 		}
@@ -1296,7 +1296,7 @@ func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
 			return false
 		}
 	}
-	l, ok := r.byNode[node]
+	l, ok := r.byNode.get(node)
 	if !ok {
 		return false
 	}
@@ -1328,7 +1328,7 @@ func (h *mhooks) keyedWrite(r *run, s *state, node int32, key string, t []uint64
 func (h *mhooks) keyedRead(r *run, s *state, reg uint32, key string, readLabel int) []uint64 {
 	node := s.org[reg] - 1
 	t := append([]uint64(nil), r.taint(s, reg)...)
-	if l, ok := r.byNode[h.node(nodeKey{kind: nAll, i: node})]; ok && !r.folded {
+	if l, ok := r.byNode.get(h.node(nodeKey{kind: nAll, i: node})); ok && !r.folded {
 		t[l/64] &^= 1 << (l % 64)
 	}
 	h.e.g.edge(h.node(nodeKey{kind: nElem, i: node, s: key}), r.labels[readLabel])

@@ -121,9 +121,13 @@ type graph struct {
 	// the analysis.
 	packed map[uint64]int32
 	fields map[string]int32
-	ids    map[nodeKey]int32
-	keys   []nodeKey
-	succ   [][]int32
+	// The nodes met most, method returns and parameters, by method id
+	// (node id plus one; 0: none yet): an index, not a hash.
+	ret   []int32
+	param [][]int32
+	ids   map[nodeKey]int32
+	keys  []nodeKey
+	succ  [][]int32
 	// edges holds the edges of nodes with many successors; shorter lists
 	// are searched.
 	edges map[[2]int32]bool
@@ -150,8 +154,70 @@ func pack(k nodeKey) (uint64, bool) {
 	return uint64(k.kind)<<56 | uint64(k.m)<<32 | uint64(uint32(k.i)), true
 }
 
+// maxDenseParam bounds the parameter slots kept by index (a descriptor
+// has at most 255); others are hashed like any node.
+const maxDenseParam = 256
+
+// dense returns the cell holding k's id plus one when k is a method's
+// return or parameter, growing the tables when grow is set; nil otherwise
+// (or when absent and not grown).
+func (g *graph) dense(k nodeKey, grow bool) *int32 {
+	if k.s != "" || k.m < 0 || k.m >= 1<<24 {
+		return nil
+	}
+	switch {
+	case k.kind == nRet && k.i == 0:
+		if int(k.m) >= len(g.ret) {
+			if !grow {
+				return nil
+			}
+			g.ret = growTo(g.ret, int(k.m)+1)
+		}
+		return &g.ret[k.m]
+	case k.kind == nParam && k.i >= 0 && k.i < maxDenseParam:
+		if int(k.m) >= len(g.param) {
+			if !grow {
+				return nil
+			}
+			g.param = growTo(g.param, int(k.m)+1)
+		}
+		ps := g.param[k.m]
+		if int(k.i) >= len(ps) {
+			if !grow {
+				return nil
+			}
+			ps = growTo(ps, int(k.i)+1)
+			g.param[k.m] = ps
+		}
+		return &ps[k.i]
+	}
+	return nil
+}
+
+// growTo returns s extended with zero values to n elements (at least).
+func growTo[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	return append(s, make([]T, max(n, 2*len(s))-len(s))...)
+}
+
+// isDense says whether k's id is kept in the dense tables.
+func isDense(k nodeKey) bool {
+	return k.s == "" && k.m >= 0 && k.m < 1<<24 && ((k.kind == nRet && k.i == 0) || (k.kind == nParam && k.i >= 0 && k.i < maxDenseParam))
+}
+
 // lookup returns the id of an existing node.
 func (g *graph) lookup(k nodeKey) (int32, bool) {
+	if isDense(k) {
+		if c := g.dense(k, false); c != nil && *c != 0 {
+			return *c - 1, true
+		}
+		return 0, false
+	}
 	if p, ok := pack(k); ok {
 		id, ok := g.packed[p]
 		return id, ok
@@ -165,6 +231,15 @@ func (g *graph) lookup(k nodeKey) (int32, bool) {
 }
 
 func (g *graph) node(k nodeKey) int32 {
+	if isDense(k) {
+		c := g.dense(k, true)
+		if *c != 0 {
+			return *c - 1
+		}
+		id := g.add(k)
+		*c = id + 1
+		return id
+	}
 	p, packed := pack(k)
 	field := !packed && k.kind == nField && k.m == 0 && k.i == 0
 	switch {
@@ -181,7 +256,7 @@ func (g *graph) node(k nodeKey) int32 {
 			return id
 		}
 	}
-	id := int32(len(g.keys))
+	id := g.add(k)
 	switch {
 	case packed:
 		g.packed[p] = id
@@ -190,6 +265,12 @@ func (g *graph) node(k nodeKey) int32 {
 	default:
 		g.ids[k] = id
 	}
+	return id
+}
+
+// add appends a new node.
+func (g *graph) add(k nodeKey) int32 {
+	id := int32(len(g.keys))
 	g.keys = append(g.keys, k)
 	g.succ = append(g.succ, nil)
 	return id

@@ -61,7 +61,7 @@ type run struct {
 	nregs      int     // registers modelled; slot nregs is the pending result
 	w          int     // words per taint set
 	labels     []int32 // label → graph node
-	byNode     map[int32]int
+	byNode     labelMap
 	folded     bool  // labels were folded (more than maxLabels)
 	params     []int // parameter registers (both halves of a wide one)
 	paramLabel []int // the label of each of params
@@ -117,11 +117,7 @@ func newRun(code *dex.Code, h hooks, b *budget) *run {
 // reset prepares r for another method, keeping its buffers.
 func (r *run) reset(code *dex.Code, h hooks, b *budget) {
 	byNode := r.byNode
-	if byNode == nil {
-		byNode = map[int32]int{}
-	} else {
-		clear(byNode)
-	}
+	byNode.reset()
 	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
 		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
 		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
@@ -197,20 +193,59 @@ func scratch(buf *[]uint64, n int) []uint64 {
 	return t
 }
 
+// labelMap maps graph nodes to a method's labels. It is indexed by node
+// (a map was a large share of the analysis) and stamped per method, so
+// moving to the next method does not clear it.
+type labelMap struct {
+	label []int32
+	stamp []uint32
+	gen   uint32
+}
+
+// reset forgets every node's label.
+func (lm *labelMap) reset() {
+	lm.gen++
+	if lm.gen == 0 { // wrapped: forget every old stamp
+		clear(lm.stamp)
+		lm.gen = 1
+	}
+}
+
+// get returns the label of node, if it has one.
+func (lm *labelMap) get(node int32) (int, bool) {
+	if node < 0 || int(node) >= len(lm.stamp) || lm.stamp[node] != lm.gen {
+		return 0, false
+	}
+	return int(lm.label[node]), true
+}
+
+// set gives node label l (node must be non-negative).
+func (lm *labelMap) set(node int32, l int) {
+	if int(node) >= len(lm.stamp) {
+		n := max(int(node)+1, 2*len(lm.stamp), 1024)
+		lm.label = append(lm.label, make([]int32, n-len(lm.label))...)
+		lm.stamp = append(lm.stamp, make([]uint32, n-len(lm.stamp))...)
+	}
+	lm.label[node], lm.stamp[node] = int32(l), lm.gen
+}
+
 // label returns the label of a graph node, adding it when new.
 func (r *run) label(node int32) int {
-	if l, ok := r.byNode[node]; ok {
+	if l, ok := r.byNode.get(node); ok {
 		return l
+	}
+	if node < 0 {
+		return -1 // not a node
 	}
 	if len(r.labels) >= maxLabels {
 		r.folded = true
 		l := int(uint32(node) % maxLabels)
-		r.byNode[node] = l
+		r.byNode.set(node, l)
 		return l
 	}
 	l := len(r.labels)
 	r.labels = append(r.labels, node)
-	r.byNode[node] = l
+	r.byNode.set(node, l)
 	return l
 }
 
