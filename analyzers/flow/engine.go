@@ -49,11 +49,10 @@ type engine struct {
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
-	retTypes    map[int32]int32
-	constRets   map[int32]struct {
-		v  int64
-		ok bool
-	}
+	// retTypes and constRets remember retType (plus one; 0: not worked
+	// out yet) and constRet by method id.
+	retTypes  []int32
+	constRets []constRetMemo
 	// The analysis of one method, reused by the next (its buffers).
 	run   run
 	hooks mhooks
@@ -86,6 +85,10 @@ type callInfo struct {
 	keyRead, keyWrite, stringKey bool
 	op                           dex.Opcode // the first invoke of the reference met
 	full                         bool       // everything below link is known (finishCall)
+	// The last dispatch on a receiver of known class (see resolveKnown).
+	knownOp      dex.Opcode
+	knownType    int32
+	knownTargets []*method
 }
 
 type fieldInfo struct {
@@ -97,10 +100,8 @@ type fieldInfo struct {
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(0), b: b, dexes: map[*dex.File]*dexCache{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: make([][]int32, len(p.methods)), constRets: map[int32]struct {
-			v  int64
-			ok bool
-		}{}}
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: make([]int32, len(p.methods)), callers: make([][]int32, len(p.methods)),
+		constRets: make([]constRetMemo, len(p.methods))}
 }
 
 // restart returns a fresh engine for the data-flow pass after a probe. It
@@ -115,6 +116,8 @@ func (e *engine) restart() *engine {
 	n.g = newGraph(4 * len(e.p.methods))
 	n.manifest = e.manifest
 	n.dexes, n.reflTargets, n.types, n.names, n.endpointMemo = e.dexes, e.reflTargets, e.types, e.names, e.endpointMemo
+	// What a method returns depends on its code alone.
+	n.retTypes, n.constRets = e.retTypes, e.constRets
 	return n
 }
 
@@ -292,6 +295,17 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
 	dc.calls[idx] = ci
 	return ci
+}
+
+// resolveKnown is p.resolve of a call on a receiver whose class (type id)
+// is known, remembered per call for the last class: the register analysis
+// meets the same call again at each visit of its block.
+func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
+	if ci.knownType != ty || ci.knownOp != op {
+		ci.knownOp, ci.knownType = op, ty
+		ci.knownTargets = e.p.resolve(op, ci.ref, e.names[ty])
+	}
+	return ci.knownTargets
 }
 
 // addCaller notes that method caller calls callee (64 callers at most).
@@ -913,7 +927,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		targets := ci.targets
 		if !ci.static && ci.model != modelAsyncExec {
 			if reg, ok := slot(0); ok && r.ok(reg) && s.ty[reg] != 0 {
-				if t := h.e.p.resolve(ins.Op, ci.ref, h.e.names[s.ty[reg]]); len(t) > 0 {
+				if t := h.e.resolveKnown(ci, ins.Op, s.ty[reg]); len(t) > 0 {
 					targets = t
 				}
 			}
@@ -1047,17 +1061,20 @@ func (h *mhooks) sinkNode(ins *dex.Instruction, x *signatures.APIEntry, category
 	return n
 }
 
+// constRetMemo is what constRet found for a method.
+type constRetMemo struct {
+	v         int64
+	ok, known bool
+}
+
 // constRet returns the constant a small method always returns
 // ("int foo() { return 42; }"), so branches on it can be decided.
 func (e *engine) constRet(m *method) (int64, bool) {
-	if v, ok := e.constRets[m.id]; ok {
+	if v := e.constRets[m.id]; v.known {
 		return v.v, v.ok
 	}
-	var res struct {
-		v  int64
-		ok bool
-	}
-	defer func() { e.constRets[m.id] = res }()
+	var res constRetMemo
+	defer func() { res.known = true; e.constRets[m.id] = res }()
 	code, err := m.cls.dex.File.Code(&m.enc)
 	if err != nil || code == nil || len(code.Insns) > 16 {
 		return 0, false
@@ -1230,11 +1247,11 @@ func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, 
 // retType returns the exact class (type id) a small straight-line method
 // always returns as a new object ("return new B()"), 0 when unknown.
 func (e *engine) retType(m *method) int32 {
-	if v, ok := e.retTypes[m.id]; ok {
-		return v
+	if v := e.retTypes[m.id]; v != 0 {
+		return v - 1
 	}
 	res := int32(0)
-	defer func() { e.retTypes[m.id] = res }()
+	defer func() { e.retTypes[m.id] = res + 1 }()
 	code, err := m.cls.dex.File.Code(&m.enc)
 	if err != nil || code == nil || len(code.Insns) > 32 {
 		return 0

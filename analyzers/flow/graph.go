@@ -130,7 +130,7 @@ type graph struct {
 	succ  [][]int32
 	// edges holds the edges of nodes with many successors; shorter lists
 	// are searched.
-	edges map[[2]int32]bool
+	edges map[uint64]struct{}
 	src   map[int32]*srcSite
 	sink  map[int32]*sinkSite
 }
@@ -141,7 +141,7 @@ const edgeScan = 8
 
 // newGraph returns an empty graph with room for about nodes nodes.
 func newGraph(nodes int) *graph {
-	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{},
+	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
 		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
@@ -290,19 +290,22 @@ func (g *graph) edge(from, to int32) {
 		if len(succ) == edgeScan {
 			// The list grows past the scan: index it.
 			for _, s := range succ {
-				g.edges[[2]int32{from, s}] = true
+				g.edges[edgeKey(from, s)] = struct{}{}
 			}
-			g.edges[[2]int32{from, to}] = true
+			g.edges[edgeKey(from, to)] = struct{}{}
 		}
 	} else {
-		k := [2]int32{from, to}
-		if g.edges[k] {
+		k := edgeKey(from, to)
+		if _, ok := g.edges[k]; ok {
 			return
 		}
-		g.edges[k] = true
+		g.edges[k] = struct{}{}
 	}
 	g.succ[from] = append(succ, to)
 }
+
+// edgeKey packs an edge into 64 bits.
+func edgeKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
 
 // paths runs a breadth-first search from one source node and calls fn with
 // each sink node reached and the node path to it.
