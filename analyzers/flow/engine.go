@@ -64,21 +64,29 @@ type foundEndpoint struct {
 	m *method
 }
 
-// callInfo is what one method reference means to the analysis.
+// callInfo is what one method reference means to the analysis. It is
+// read first (the reference, its parameters, whether the constant pass may
+// fold it); its head (callHead) and the rest (finishCall) are worked out
+// when an invoke of it is met.
 type callInfo struct {
-	ref     dex.MethodRef
-	params  []string
-	ret     string
-	source  *signatures.APIEntry
-	sink    *signatures.APIEntry
-	targets []*method
-	native  *method // an app native method: data handed to native code
-	model   model
-	mutates bool
-	static  bool
-	offs    []int // parameter slot → offset in the invoke's registers
-	bounded bool  // Random.nextInt(int): the result is in [0, bound)
-	link    bool  // a write-through wrapper's constructor (see wraps)
+	ref    dex.MethodRef
+	params []string
+	ret    string
+	// foldable and reflective say whether foldCall and reflection may
+	// know the call (by its class and name); calls they cannot know are
+	// not offered to them.
+	foldable, reflective bool
+	head                 bool // the fields below are known up to link (callHead)
+	source               *signatures.APIEntry
+	sink                 *signatures.APIEntry
+	targets              []*method
+	native               *method // an app native method: data handed to native code
+	model                model
+	mutates              bool
+	static               bool
+	offs                 []int // parameter slot → offset in the invoke's registers
+	bounded              bool  // Random.nextInt(int): the result is in [0, bound)
+	link                 bool  // a write-through wrapper's constructor (see wraps)
 	// channel: the framework queue the call puts to or gets from
 	chanPut, chanGet string
 	// keyed container access (see keyedCall)
@@ -100,7 +108,7 @@ type fieldInfo struct {
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
 	return &engine{p: p, apis: apis, g: newGraph(0), b: b, dexes: map[*dex.File]*dexCache{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: make([]int32, len(p.methods)), callers: make([][]int32, len(p.methods)),
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: make([]int32, len(p.methods)),
 		constRets: make([]constRetMemo, len(p.methods))}
 }
 
@@ -179,22 +187,8 @@ func (e *engine) inheritsFramework(class, t string) bool {
 // not a map lookup and the file's lock).
 type dexCache struct {
 	dx    *dex.File
-	refs  []*methodRef
-	calls []*callInfo
+	calls []*callInfo // by method index; nil: not read yet
 	flds  []*fieldInfo
-}
-
-// methodRef is a method reference read once: the reference, its parameter
-// types, and what the constant pass may fold of it.
-type methodRef struct {
-	ref    dex.MethodRef
-	params []string
-	ret    string
-	bad    bool // unreadable: the reference means nothing
-	// foldable and reflective say whether foldCall and reflection may
-	// know the call (by its class and name); calls they cannot know are
-	// not offered to them.
-	foldable, reflective bool
 }
 
 // Sentinels of references met and unreadable.
@@ -208,34 +202,33 @@ func (e *engine) cache(dx *dex.File) *dexCache {
 	if dc := e.dexes[dx]; dc != nil {
 		return dc
 	}
-	dc := &dexCache{dx: dx, refs: make([]*methodRef, dx.NumMethods()), calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
+	dc := &dexCache{dx: dx, calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
 	e.dexes[dx] = dc
 	return dc
 }
 
-// methodRef returns method reference idx, read once; nil when the index
-// is out of range or the reference unreadable.
-func (dc *dexCache) methodRef(idx uint32) *methodRef {
-	if int64(idx) >= int64(len(dc.refs)) {
+// methodRef returns method reference idx, read once, as a call whose
+// head may not be known yet (see callHead); nil when the index is out of
+// range or the reference unreadable.
+func (dc *dexCache) methodRef(idx uint32) *callInfo {
+	if int64(idx) >= int64(len(dc.calls)) {
 		return nil // out of range: unreadable
 	}
-	if mr := dc.refs[idx]; mr != nil {
-		if mr.bad {
+	if ci := dc.calls[idx]; ci != nil {
+		if ci == badCall {
 			return nil
 		}
-		return mr
+		return ci
 	}
 	ref, err := dc.dx.Method(idx)
 	if err != nil {
-		dc.refs[idx] = &methodRef{bad: true}
+		dc.calls[idx] = badCall
 		return nil
 	}
-	mr := &methodRef{ref: ref}
-	mr.params, mr.ret = splitDesc(ref.Descriptor)
-	mr.foldable = foldableClass(ref.Class)
-	mr.reflective = reflectiveCall(ref.Class, ref.Name)
-	dc.refs[idx] = mr
-	return mr
+	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
+	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	dc.calls[idx] = ci
+	return ci
 }
 
 // call returns what a method reference means, complete.
@@ -251,24 +244,12 @@ func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 // the parameters, source, sink and link are known unless full is set: all
 // the probe for a source needs. Both parts follow the first invoke met.
 func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
-	if int64(idx) < int64(len(dc.calls)) {
-		if ci := dc.calls[idx]; ci != nil {
-			if ci == badCall {
-				return nil
-			}
-			return ci
-		}
+	ci := dc.methodRef(idx)
+	if ci == nil || ci.head {
+		return ci
 	}
-	mr := dc.methodRef(idx)
-	if mr == nil {
-		if int64(idx) < int64(len(dc.calls)) {
-			dc.calls[idx] = badCall
-		}
-		return nil
-	}
-	ref := mr.ref
-	ci := &callInfo{ref: ref, op: op, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
-	ci.params, ci.ret = mr.params, mr.ret
+	ci.head = true
+	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
 	ci.offs = make([]int, 0, len(ci.params)+1)
 	if !ci.static {
@@ -282,6 +263,7 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 			off++
 		}
 	}
+	ref := ci.ref
 	// A framework API in the catalogue wins over an app class of the same
 	// name: the platform's class is the one loaded.
 	if x := e.catalogue(ref.Class, ref.Name); x != nil {
@@ -293,7 +275,6 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
-	dc.calls[idx] = ci
 	return ci
 }
 
@@ -310,6 +291,9 @@ func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
 
 // addCaller notes that method caller calls callee (64 callers at most).
 func (e *engine) addCaller(callee, caller int32) {
+	if e.callers == nil {
+		e.callers = make([][]int32, len(e.p.methods))
+	}
 	if ls := e.callers[callee]; len(ls) < 64 {
 		e.callers[callee] = append(ls, caller)
 	}
@@ -322,7 +306,7 @@ func (e *engine) finishCall(ci *callInfo) {
 	if ci.source == nil {
 		ci.targets = e.p.resolve(op, ref, "")
 		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
-			if nm := e.p.lookup(ref.Class, ref.Name+ref.Descriptor); nm != nil && nm.access&dex.AccNative != 0 {
+			if nm := e.p.lookup(ref.Class, sig{ref.Name, ref.Descriptor}); nm != nil && nm.access&dex.AccNative != 0 {
 				ci.native = nm
 			}
 		}

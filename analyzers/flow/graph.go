@@ -141,7 +141,9 @@ const edgeScan = 8
 
 // newGraph returns an empty graph with room for about nodes nodes.
 func newGraph(nodes int) *graph {
-	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
+	// About a sixth of the nodes are packed: most are method returns and
+	// parameters (dense) and fields.
+	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
 		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 

@@ -18,7 +18,7 @@ type class struct {
 	name, super string
 	ifaces      []string
 	dex         *analyzers.Dex
-	methods     map[string]*method // name+descriptor → method
+	methods     map[sig]*method // by name and descriptor
 	// list holds the methods in declaration order: whatever iterates
 	// over them must not follow map order (the result would change from
 	// run to run).
@@ -28,11 +28,15 @@ type class struct {
 	component bool            // declared in the manifest
 }
 
+// sig names a method within its class: name and descriptor (a key that
+// needs no concatenation).
+type sig struct{ name, desc string }
+
 // method is an app method, with or without code.
 type method struct {
 	id     int32
 	cls    *class
-	ref    dex.MethodRef
+	ref    *dex.MethodRef // enc.Ref
 	access uint32
 	enc    dex.EncodedMethod
 }
@@ -94,7 +98,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			if skip != nil && skip(c.Name) {
 				continue
 			}
-			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: map[string]*method{}, fields: map[string]bool{}}
+			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: make(map[sig]*method, len(c.Methods)), fields: map[string]bool{}}
 			for _, fl := range c.StaticFields {
 				cl.fields[fl.Field.Name] = true
 			}
@@ -103,8 +107,9 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			}
 			for i := range c.Methods {
 				em := c.Methods[i]
-				m := &method{id: int32(len(p.methods)), cls: cl, ref: em.Ref, access: em.Access, enc: em}
-				k := em.Ref.Name + em.Ref.Descriptor
+				m := &method{id: int32(len(p.methods)), cls: cl, access: em.Access, enc: em}
+				m.ref = &m.enc.Ref
+				k := sig{em.Ref.Name, em.Ref.Descriptor}
 				if _, dup := cl.methods[k]; dup {
 					continue
 				}
@@ -127,7 +132,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 
 // lookup finds name+desc in cls or its app superclasses. It stops at the
 // first class outside the app (the method is then the framework's).
-func (p *program) lookup(cls, nameDesc string) *method {
+func (p *program) lookup(cls string, nameDesc sig) *method {
 	for i := 0; i < 64 && cls != ""; i++ {
 		c := p.classes[cls]
 		if c == nil {
@@ -243,7 +248,7 @@ func (p *program) walkSubtype(cls, t string) bool {
 // resolve finds the app methods an invoke may run. known is the receiver's
 // exact class when the analysis knows it ("" otherwise).
 func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*method {
-	nd := ref.Name + ref.Descriptor
+	nd := sig{ref.Name, ref.Descriptor}
 	switch op {
 	case dex.OpInvokeStatic, dex.OpInvokeStaticRange, dex.OpInvokeDirect, dex.OpInvokeDirectRange, dex.OpInvokeSuper, dex.OpInvokeSuperRange:
 		if m := p.lookup(ref.Class, nd); m != nil && m.enc.CodeOff != 0 {
