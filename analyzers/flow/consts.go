@@ -94,6 +94,8 @@ type constScratch struct {
 	info     constInfo
 	regs     []cval
 	args     []cval
+	argp     []*cval
+	none     cval // what an out-of-range register holds
 	argTypes []string
 }
 
@@ -131,6 +133,15 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			return regs[r]
 		}
 		return cval{}
+	}
+	// at points to a register's value (to a zero value, never written,
+	// for one out of range).
+	at := func(r uint32) *cval {
+		if int(r) < nregs {
+			return &regs[r]
+		}
+		sc.none = cval{}
+		return &sc.none
 	}
 	put := func(r uint32, v cval) {
 		if int(r) < nregs {
@@ -274,18 +285,20 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			ref, params := mr.ref, mr.params
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
-			args, argTypes := sc.args[:0], sc.argTypes[:0]
+			// The arguments are read in place (a value is large); copies
+			// are made only for the calls the folders may know.
+			argp, argTypes := sc.argp[:0], sc.argTypes[:0]
 			ai := 0
 			if !static {
 				if ai < len(ins.Args) {
-					args = append(args, get(ins.Args[ai]))
+					argp = append(argp, at(ins.Args[ai]))
 					argTypes = append(argTypes, ref.Class)
 				}
 				ai++
 			}
 			for _, p := range params {
 				if ai < len(ins.Args) {
-					args = append(args, get(ins.Args[ai]))
+					argp = append(argp, at(ins.Args[ai]))
 					argTypes = append(argTypes, p)
 				}
 				ai++
@@ -293,16 +306,16 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 					ai++
 				}
 			}
-			sc.args, sc.argTypes = args, argTypes
+			sc.argp, sc.argTypes = argp, argTypes
 			first := 0
 			if !static {
 				first = 1
 			}
-			if first < len(args) && args[first].kind == cStr {
-				ci.keys[idx] = args[first].s
+			if first < len(argp) && argp[first].kind == cStr {
+				ci.keys[idx] = argp[first].s
 			}
 			var eps []string
-			for _, a := range args {
+			for _, a := range argp {
 				switch {
 				case a.ep != "":
 					eps = append(eps, a.ep)
@@ -312,6 +325,14 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			if len(eps) > 0 {
 				ci.endpoints[idx] = eps
+			}
+			var args []cval
+			if mr.reflective || mr.foldable {
+				args = sc.args[:0]
+				for _, a := range argp {
+					args = append(args, *a)
+				}
+				sc.args = args
 			}
 			if mr.reflective {
 				if rc, v, ok := reflection(ref, static, args); ok {
@@ -353,10 +374,10 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			// Default: an object made from an endpoint keeps it; a call on it
 			// or with it passes it on (openConnection, getOutputStream, newCall).
 			var ep string
-			if !static && len(args) > 0 && args[0].ep != "" {
-				ep = args[0].ep
+			if !static && len(argp) > 0 && argp[0].ep != "" {
+				ep = argp[0].ep
 			}
-			for _, a := range args {
+			for _, a := range argp {
 				if ep == "" && a.ep != "" {
 					ep = a.ep
 				}
@@ -364,7 +385,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			regs[res] = cval{}
 			if ep != "" {
 				regs[res] = cval{kind: cObj, ep: ep}
-				if !static && len(ins.Args) > 0 && args[0].ep == "" && (args[0].kind == cNone || args[0].kind == cInst) {
+				if !static && len(ins.Args) > 0 && argp[0].ep == "" && (argp[0].kind == cNone || argp[0].kind == cInst) {
 					put(ins.Args[0], cval{kind: cObj, ep: ep})
 				}
 			}

@@ -355,6 +355,9 @@ func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
 // looksEndpoint is the package's looksEndpoint, remembered per string:
 // the same constants (keys, tags, URLs) are passed again and again.
 func (e *engine) looksEndpoint(s string) bool {
+	if strings.IndexByte(s, '.') < 0 && strings.IndexByte(s, ':') < 0 {
+		return false // see looksEndpoint
+	}
 	if v, ok := e.endpointMemo[s]; ok {
 		return v
 	}
@@ -370,6 +373,11 @@ func (e *engine) looksEndpoint(s string) bool {
 
 // looksEndpoint says whether a string is a URL, host or IP endpoint.
 func looksEndpoint(s string) bool {
+	// Every endpoint form (URL, host name, IPv4, IPv6) has an ASCII dot
+	// or colon: most strings are ruled out without parsing.
+	if strings.IndexByte(s, '.') < 0 && strings.IndexByte(s, ':') < 0 {
+		return false
+	}
 	if strings.Contains(s, "{?}") {
 		s = s[:strings.Index(s, "{?}")]
 	}
