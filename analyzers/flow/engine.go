@@ -101,6 +101,8 @@ type callInfo struct {
 
 type fieldInfo struct {
 	key       string
+	g         *graph // the graph node is a node of
+	node      int32
 	source    *signatures.APIEntry
 	lib       bool // a framework field
 	container bool // an object array or a container: elements keyed
@@ -153,14 +155,31 @@ func (e *engine) catalogue(class, name string) *signatures.APIEntry {
 			return x
 		}
 	}
-	for _, t := range contextBases {
-		if e.p.isSubtype(class, t) || e.inheritsFramework(class, t) {
+	mask := e.contextMask(e.p.classes[class])
+	for i, t := range contextBases {
+		if mask&(1<<i) != 0 {
 			if x := e.apis.MethodParts(t, name); x != nil {
 				return x
 			}
 		}
 	}
 	return nil
+}
+
+// contextMask says which contextBases an app class is (bit i for
+// contextBases[i]), worked out once per class: every call through the
+// class asks.
+func (e *engine) contextMask(c *class) uint8 {
+	if c.ctxKnown {
+		return c.ctx
+	}
+	for i, t := range contextBases {
+		if e.p.isSubtype(c.name, t) || e.inheritsFramework(c.name, t) {
+			c.ctx |= 1 << i
+		}
+	}
+	c.ctxKnown = true
+	return c.ctx
 }
 
 // inheritsFramework says whether an app class extends a framework class
@@ -569,6 +588,15 @@ func (h *mhooks) labels(ls ...int) []int {
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
 
+// fieldNode returns the node of a field's cell, remembered with the field
+// (for the graph it was made in: the probe's graph is not the pass's).
+func (h *mhooks) fieldNode(fi *fieldInfo) int32 {
+	if fi.g != h.e.g {
+		fi.g, fi.node = h.e.g, h.node(nodeKey{kind: nField, s: fi.key})
+	}
+	return fi.node
+}
+
 // params labels the parameter registers: Param(m, slot), plus a source
 // label for callback parameters (onLocationChanged(Location), ...).
 func (h *mhooks) params(r *run) {
@@ -701,7 +729,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			h.lab[idx] = h.labels(label(n))
 			return
 		}
-		n := h.node(nodeKey{kind: nField, s: fi.key})
+		n := h.fieldNode(fi)
 		h.lab[idx] = h.labels(label(n))
 		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
 			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
@@ -815,7 +843,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			r.clear(s, ins.A+1)
 		}
 		if op == dex.OpIgetObject && fi != nil && fi.source == nil && r.ok(ins.A) {
-			s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+			s.org[ins.A] = h.fieldNode(fi) + 1
 		}
 	case op >= dex.OpSget && op <= dex.OpSgetShort:
 		r.clear(s, ins.A)
@@ -825,14 +853,14 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 		}
 		if op == dex.OpSgetObject && r.ok(ins.A) {
 			if fi := h.e.field(h.dc, ins.Index); fi != nil && fi.source == nil {
-				s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+				s.org[ins.A] = h.fieldNode(fi) + 1
 			}
 		}
 	case op >= dex.OpIput && op <= dex.OpIputShort:
 		t := r.taint(s, ins.A)
 		if !empty(t) {
 			if fi := h.e.field(h.dc, ins.Index); fi != nil {
-				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+				h.out(t, h.fieldNode(fi))
 			}
 			if r.ok(ins.B) && ins.A != ins.B {
 				or(r.taint(s, ins.B), t)
@@ -842,7 +870,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 	case op >= dex.OpSput && op <= dex.OpSputShort:
 		if t := r.taint(s, ins.A); !empty(t) {
 			if fi := h.e.field(h.dc, ins.Index); fi != nil {
-				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+				h.out(t, h.fieldNode(fi))
 			}
 		}
 	case op.IsInvoke():
@@ -1384,9 +1412,26 @@ func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci
 	return true
 }
 
+// channelNames are the method names of channelPuts and channelGets: a
+// call of another name puts to and gets from no channel.
+var channelNames = func() map[string]bool {
+	names := map[string]bool{}
+	for _, m := range []map[string]string{channelPuts, channelGets} {
+		for k := range m {
+			if _, n, ok := strings.Cut(k, "->"); ok {
+				names[n] = true
+			}
+		}
+	}
+	return names
+}()
+
 // channel names the framework queue a call puts to or gets from (see
 // channelPuts), also when it is called through an app subclass.
 func (e *engine) channel(ref dex.MethodRef) (put, get string) {
+	if !channelNames[ref.Name] {
+		return "", ""
+	}
 	look := func(cls string) bool {
 		k := cls + "->" + ref.Name
 		put, get = channelPuts[k], channelGets[k]

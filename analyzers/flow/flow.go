@@ -215,15 +215,8 @@ func (e *engine) reachable() []bool {
 
 func (e *engine) entry(m *method) bool {
 	c := m.cls
-	if c.disabled {
+	if !e.mayEnter(c) {
 		return false
-	}
-	if e.manifest && !c.component && !e.componentBase(c) {
-		for _, b := range componentBases {
-			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
-				return false
-			}
-		}
 	}
 	n := m.ref.Name
 	if n == "<init>" {
@@ -245,6 +238,29 @@ func (e *engine) entry(m *method) bool {
 		}
 	}
 	return false
+}
+
+// mayEnter says whether the methods of a class may be entry points: not
+// for a disabled component, nor for a component class (or subclass) the
+// manifest does not declare. It is worked out once per class.
+func (e *engine) mayEnter(c *class) bool {
+	if c.enter != 0 {
+		return c.enter > 0
+	}
+	ok := !c.disabled
+	if ok && e.manifest && !c.component && !e.componentBase(c) {
+		for _, b := range componentBases {
+			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
+				ok = false
+				break
+			}
+		}
+	}
+	c.enter = -1
+	if ok {
+		c.enter = 1
+	}
+	return ok
 }
 
 // componentBase says whether an app class is the superclass of a declared,

@@ -26,6 +26,12 @@ type class struct {
 	fields    map[string]bool // field names declared here
 	disabled  bool            // a manifest component with enabled="false"
 	component bool            // declared in the manifest
+	// ctx is the engine's contextMask (once ctxKnown); enter says whether
+	// the class's methods may be entry points (0: not worked out yet, 1:
+	// yes, -1: no).
+	ctx      uint8
+	ctxKnown bool
+	enter    int8
 }
 
 // sig names a method within its class: name and descriptor (a key that
