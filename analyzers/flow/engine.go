@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -558,11 +559,16 @@ type mhooks struct {
 	consts *constInfo
 	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
 	out    func(t []uint64, n int32)
+	// emitted holds what edges already sent (see edges).
+	emitted emitMemo
 }
 
 // reset prepares h for method m, keeping its buffers.
 func (h *mhooks) reset(e *engine, m *method) {
-	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, dc: e.cache(m.cls.dex.File), ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
+	emitted := h.emitted
+	emitted.reset()
+	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, dc: e.cache(m.cls.dex.File), ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out,
+		emitted: emitted}
 	if h.out == nil {
 		h.out = h.edges
 	}
@@ -758,13 +764,56 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 	}
 }
 
-// edges adds edges from every label in t to node n.
+// edges adds edges from every label in t to node n. The fixpoint visits
+// blocks again and again: labels this method already sent to n are
+// skipped (their edges are in the graph).
 func (h *mhooks) edges(t []uint64, n int32) {
-	each(t, func(l int) {
-		if l < len(h.r.labels) {
-			h.e.g.edge(h.r.labels[l], n)
+	sent := h.emitted.of(n, len(t))
+	for i, v := range t {
+		v &^= sent[i]
+		sent[i] |= t[i]
+		for v != 0 {
+			b := bits.TrailingZeros64(v)
+			v &^= 1 << b
+			if l := i*64 + b; l < len(h.r.labels) {
+				h.e.g.edge(h.r.labels[l], n)
+			}
 		}
-	})
+	}
+}
+
+// emitMemo is, per graph node, the labels one method has sent to it: a
+// taint set by node, stamped per method so that moving to the next method
+// does not clear it.
+type emitMemo struct {
+	at    []int32 // node → offset in sets
+	stamp []uint32
+	gen   uint32
+	sets  []uint64
+}
+
+func (em *emitMemo) reset() {
+	em.gen++
+	if em.gen == 0 { // wrapped: forget every old stamp
+		clear(em.stamp)
+		em.gen = 1
+	}
+	em.sets = em.sets[:0]
+}
+
+// of returns node n's set of w words (valid until the next call).
+func (em *emitMemo) of(n int32, w int) []uint64 {
+	if int(n) >= len(em.stamp) {
+		size := max(int(n)+1, 2*len(em.stamp), 1024)
+		em.at = append(em.at, make([]int32, size-len(em.at))...)
+		em.stamp = append(em.stamp, make([]uint32, size-len(em.stamp))...)
+	}
+	if em.stamp[n] != em.gen {
+		em.stamp[n], em.at[n] = em.gen, int32(len(em.sets))
+		em.sets = append(em.sets, make([]uint64, w)...)
+	}
+	off := int(em.at[n])
+	return em.sets[off : off+w]
 }
 
 func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/romscan/romscan/analyzers"
@@ -268,10 +269,9 @@ func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*met
 		}
 	}
 	var out []*method
-	seen := map[int32]bool{}
 	add := func(m *method) {
-		if m != nil && m.enc.CodeOff != 0 && !seen[m.id] && len(out) < maxDispatch {
-			seen[m.id] = true
+		// out holds maxDispatch methods at most: a scan finds repeats.
+		if m != nil && m.enc.CodeOff != 0 && len(out) < maxDispatch && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
