@@ -407,23 +407,7 @@ func looksEndpoint(s string) bool {
 // analyzeAll runs every app method with code; <clinit> and constructors
 // first, so constant strings stored in fields are known to their readers.
 func (e *engine) analyzeAll(ctx context.Context) {
-	order := make([]*method, 0, len(e.p.methods))
-	for _, m := range e.p.methods {
-		if m.enc.CodeOff != 0 {
-			order = append(order, m)
-		}
-	}
-	rank := func(m *method) int {
-		switch m.ref.Name {
-		case "<clinit>":
-			return 0
-		case "<init>":
-			return 1
-		}
-		return 2
-	}
-	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
-	for i, m := range order {
+	for i, m := range e.order() {
 		if i%64 == 0 && ctx.Err() != nil {
 			e.b.exceeded, e.b.what = true, "cancelled"
 			return
@@ -451,6 +435,60 @@ func (e *engine) analyzeAll(ctx context.Context) {
 			e.g.edge(e.g.node(nodeKey{kind: nRet, m: bg.id}), e.g.node(nodeKey{kind: nParam, m: post.id, i: 1}))
 		}
 	}
+}
+
+// order lists the methods with code in the order the passes analyse
+// them: <clinit> and constructors first.
+func (e *engine) order() []*method {
+	order := make([]*method, 0, len(e.p.methods))
+	for _, m := range e.p.methods {
+		if m.enc.CodeOff != 0 {
+			order = append(order, m)
+		}
+	}
+	rank := func(m *method) int {
+		switch m.ref.Name {
+		case "<clinit>":
+			return 0
+		case "<init>":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
+	return order
+}
+
+// surelySource says, from the instructions alone, that the probe would
+// find a source: a method holds one that no constant folding can take
+// away (reflective calls are left to the probe). It reads the methods in
+// the passes' order, so the calls it meets first are those the data-flow
+// pass meets first; it leaves the budget as it found it (it is bounded by
+// a budget of its own: the same step count).
+func (e *engine) surelySource(ctx context.Context) bool {
+	saved := *e.b
+	defer func() { *e.b = saved }()
+	for i, m := range e.order() {
+		if i%64 == 0 && ctx.Err() != nil {
+			return false
+		}
+		code, err := m.cls.dex.File.Code(&m.enc)
+		if err != nil || code == nil {
+			continue
+		}
+		h := &e.hooks
+		h.reset(e, m)
+		r := &e.run
+		r.reset(code, h, e.b)
+		h.r = r
+		if !r.decode() {
+			return false
+		}
+		if len(r.insns) > 0 && e.sourceIn(h, true) {
+			return true
+		}
+	}
+	return false
 }
 
 // method analyses one method and adds its edges to the graph.
@@ -481,7 +519,7 @@ func (e *engine) method(m *method) {
 	}
 	switch {
 	case e.probe:
-		e.sawSource = len(r.insns) > 0 && e.hasSource(h)
+		e.sawSource = len(r.insns) > 0 && e.sourceIn(h, false)
 	case !e.noSources:
 		r.analyze(h.params)
 	}
@@ -496,10 +534,11 @@ func (e *engine) method(m *method) {
 	}
 }
 
-// hasSource says whether the data-flow pass would find a source in the
+// sourceIn says whether the data-flow pass would find a source in the
 // method h is set up for (decoded, constants folded): the cases of prepare
-// and params that add a source node, without adding it.
-func (e *engine) hasSource(h *mhooks) bool {
+// and params that add a source node, without adding it. With sure, the
+// constants are not folded, and reflective calls are not counted.
+func (e *engine) sourceIn(h *mhooks, sure bool) bool {
 	for idx := range h.r.insns {
 		ins := &h.r.insns[idx]
 		op := ins.Op
@@ -509,12 +548,18 @@ func (e *engine) hasSource(h *mhooks) bool {
 			if ci == nil || ci.link {
 				continue
 			}
-			if rc, ok := h.consts.reflect[idx]; ok {
-				if rt := e.reflectTarget(rc); rt != nil {
-					if rt.source != nil {
-						return true
+			if sure && ci.reflective {
+				// The constant pass may resolve it to another method.
+				continue
+			}
+			if !sure {
+				if rc, ok := h.consts.reflect[idx]; ok {
+					if rt := e.reflectTarget(rc); rt != nil {
+						if rt.source != nil {
+							return true
+						}
+						continue
 					}
-					continue
 				}
 			}
 			if ci.source != nil {

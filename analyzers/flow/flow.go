@@ -116,13 +116,20 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		// Most methods of an app without a source in its code are only
 		// read for endpoints: look for a source with the cheap passes
 		// first, and run the data-flow pass (from the start, so the
-		// result is that of a single run) only when one is found.
-		e.probe = true
-		e.analyzeAll(ctx)
-		if e.sawSource && !b.over() {
-			b.steps = 0
+		// result is that of a single run) only when one is found. The
+		// probe folds constants, for reflective calls; most apps call a
+		// source plainly, which the instructions alone show.
+		if e.surelySource(ctx) {
 			e = e.restart()
 			e.analyzeAll(ctx)
+		} else {
+			e.probe = true
+			e.analyzeAll(ctx)
+			if e.sawSource && !b.over() {
+				b.steps = 0
+				e = e.restart()
+				e.analyzeAll(ctx)
+			}
 		}
 	} else {
 		e.analyzeAll(ctx)
