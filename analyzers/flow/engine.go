@@ -85,19 +85,17 @@ type callInfo struct {
 	model                model
 	mutates              bool
 	static               bool
-	offs                 []int // parameter slot → offset in the invoke's registers
-	bounded              bool  // Random.nextInt(int): the result is in [0, bound)
-	link                 bool  // a write-through wrapper's constructor (see wraps)
-	// channel: the framework queue the call puts to or gets from
-	chanPut, chanGet string
+	offs                 []uint16 // parameter slot → offset in the invoke's registers
+	bounded              bool     // Random.nextInt(int): the result is in [0, bound)
+	link                 bool     // a write-through wrapper's constructor (see wraps)
+	// channels: the framework queues the call puts to and gets from
+	channels *[2]string // put, get; nil for most calls
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
 	op                           dex.Opcode // the first invoke of the reference met
 	full                         bool       // everything below link is known (finishCall)
 	// The last dispatch on a receiver of known class (see resolveKnown).
-	knownOp      dex.Opcode
-	knownType    int32
-	knownTargets []*method
+	known *knownDispatch
 }
 
 type fieldInfo struct {
@@ -271,13 +269,13 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci.head = true
 	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
-	ci.offs = make([]int, 0, len(ci.params)+1)
+	ci.offs = make([]uint16, 0, len(ci.params)+1)
 	if !ci.static {
 		ci.offs = append(ci.offs, 0)
 		off = 1
 	}
 	for _, p := range ci.params {
-		ci.offs = append(ci.offs, off)
+		ci.offs = append(ci.offs, uint16(off))
 		off++
 		if wide(p) {
 			off++
@@ -298,15 +296,44 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	return ci
 }
 
+// chanPut and chanGet name the framework queue a call puts to or gets
+// from ("" when none).
+func (ci *callInfo) chanPut() string {
+	if ci.channels == nil {
+		return ""
+	}
+	return ci.channels[0]
+}
+
+func (ci *callInfo) chanGet() string {
+	if ci.channels == nil {
+		return ""
+	}
+	return ci.channels[1]
+}
+
+// knownDispatch is the last dispatch of a call on a receiver of known
+// class (type id ty), kept apart: few calls have one.
+type knownDispatch struct {
+	op      dex.Opcode
+	ty      int32
+	targets []*method
+}
+
 // resolveKnown is p.resolve of a call on a receiver whose class (type id)
 // is known, remembered per call for the last class: the register analysis
 // meets the same call again at each visit of its block.
 func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
-	if ci.knownType != ty || ci.knownOp != op {
-		ci.knownOp, ci.knownType = op, ty
-		ci.knownTargets = e.p.resolve(op, ci.ref, e.names[ty])
+	k := ci.known
+	if k == nil {
+		k = &knownDispatch{}
+		ci.known = k
 	}
-	return ci.knownTargets
+	if k.ty != ty || k.op != op {
+		k.op, k.ty = op, ty
+		k.targets = e.p.resolve(op, ci.ref, e.names[ty])
+	}
+	return k.targets
 }
 
 // addCaller notes that method caller calls callee (64 callers at most).
@@ -332,7 +359,9 @@ func (e *engine) finishCall(ci *callInfo) {
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
-	ci.chanPut, ci.chanGet = e.channel(ref)
+	if put, get := e.channel(ref); put != "" || get != "" {
+		ci.channels = &[2]string{put, get}
+	}
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
@@ -720,8 +749,8 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		if ci.keyRead {
 			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 		}
-		if ci.chanGet != "" {
-			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet})))
+		if ci.chanGet() != "" {
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet()})))
 		}
 		if ci.link {
 			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})))
@@ -992,7 +1021,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		return
 	}
 	slot := func(i int) (uint32, bool) {
-		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
 			return 0, false
 		}
 		return ins.Args[ci.offs[i]], true
@@ -1018,10 +1047,10 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	if ci.sink != nil && !empty(acc) {
 		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
 	}
-	if ci.chanPut != "" && !empty(argsOnly) {
-		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut}))
+	if ci.chanPut() != "" && !empty(argsOnly) {
+		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut()}))
 	}
-	if ci.chanGet != "" && len(h.lab[idx]) == 1 {
+	if ci.chanGet() != "" && len(h.lab[idx]) == 1 {
 		l := h.lab[idx][0]
 		res[l/64] |= 1 << (l % 64)
 		return
@@ -1311,7 +1340,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
 	res := r.result(s)
 	slot := func(i int) []uint64 {
-		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
 			return nil
 		}
 		return r.taint(s, ins.Args[ci.offs[i]])

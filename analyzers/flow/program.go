@@ -71,11 +71,9 @@ type program struct {
 	methods  []*method
 	children map[string][]*class // type → app classes naming it as super or interface
 	subtypes map[string][]*class // memo of the transitive closure
-	// Memos of libraryAncestors (by class) and isSubtype (by class and
-	// type): asked for each method and call site, answered by walking the
-	// hierarchy through map lookups.
+	// Memo of libraryAncestors (by class): asked for each method and call
+	// site, answered by walking the hierarchy through map lookups.
 	ancestors map[string][]string
-	subtype   map[[2]string]bool
 	errs      []error
 }
 
@@ -87,7 +85,7 @@ type program struct {
 // own traffic is what the tracker analyzer reports.
 func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class string) bool) *program {
 	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{},
-		ancestors: map[string][]string{}, subtype: map[[2]string]bool{}}
+		ancestors: map[string][]string{}}
 	for _, d := range app.Dex {
 		f := d.File
 		for ci := 0; ci < f.NumClasses(); ci++ {
@@ -213,16 +211,9 @@ func (p *program) subtypesOf(t string) []*class {
 	return out
 }
 
-// isSubtype says whether app class cls has t among its ancestors.
-func (p *program) isSubtype(cls, t string) bool {
-	k := [2]string{cls, t}
-	if v, ok := p.subtype[k]; ok {
-		return v
-	}
-	v := p.walkSubtype(cls, t)
-	p.subtype[k] = v
-	return v
-}
+// isSubtype says whether app class cls has t among its ancestors. It is
+// asked once per class and base (the answers are kept on the class).
+func (p *program) isSubtype(cls, t string) bool { return p.walkSubtype(cls, t) }
 
 func (p *program) walkSubtype(cls, t string) bool {
 	seen := map[string]bool{}
