@@ -116,18 +116,19 @@ func newRun(code *dex.Code, h hooks, b *budget) *run {
 
 // reset prepares r for another method, keeping its buffers.
 func (r *run) reset(code *dex.Code, h hooks, b *budget) {
-	byNode := r.byNode
-	byNode.reset()
-	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
-		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
-		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
-		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0],
-		labelFn: r.labelFn, in: r.in[:0], queued: r.queued[:0], work: r.work[:0]}
-	*r = keep
+	// Field by field: copying the whole struct over was a share of the
+	// analysis of small methods (write barriers during GC).
+	r.code, r.h, r.b = code, h, b
+	r.insns, r.at, r.labels, r.params, r.paramLabel = r.insns[:0], r.at[:0], r.labels[:0], r.params[:0], r.paramLabel[:0]
+	r.argBuf, r.stack, r.bl, r.blockEdges = r.argBuf[:0], r.stack[:0], r.bl[:0], r.blockEdges[:0]
+	r.in, r.queued, r.work = r.in[:0], r.queued[:0], r.work[:0]
+	r.w, r.nstates, r.implLabel = 0, 0, -1
+	r.folded, r.trunc, r.insens, r.decoded = false, false, false, false
+	r.sink, r.ctrl, r.pdom, r.sc = nil, nil, nil, stepCtx{}
+	r.byNode.reset()
 	if r.labelFn == nil {
 		r.labelFn = r.label
 	}
-	r.code, r.h, r.b, r.byNode, r.implLabel = code, h, b, byNode, -1
 	r.taints.reset()
 	r.ints.reset()
 	r.flags.reset()
