@@ -94,13 +94,15 @@ type constScratch struct {
 	info     constInfo
 	regs     []cval
 	args     []cval
+	argp     []*cval
+	none     cval // what an out-of-range register holds
 	argTypes []string
-	params   []string
 }
 
 // constPass folds the constants of one method. The result is valid until
 // the next call.
-func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dx *dex.File, m *method) *constInfo {
+func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, dc *dexCache, m *method) *constInfo {
+	dx := dc.dx
 	sc := &e.cs
 	ci := &sc.info
 	if ci.keys == nil {
@@ -131,6 +133,15 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			return regs[r]
 		}
 		return cval{}
+	}
+	// at points to a register's value (to a zero value, never written,
+	// for one out of range).
+	at := func(r uint32) *cval {
+		if int(r) < nregs {
+			return &regs[r]
+		}
+		sc.none = cval{}
+		return &sc.none
 	}
 	put := func(r uint32, v cval) {
 		if int(r) < nregs {
@@ -224,7 +235,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			}
 			put(ins.A, v)
 		case op == dex.OpSgetObject || op == dex.OpIgetObject:
-			fi := e.field(dx, ins.Index)
+			fi := e.field(dc, ins.Index)
 			if fi == nil {
 				put(ins.A, cval{})
 				break
@@ -240,7 +251,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				put(ins.A, cval{})
 			}
 		case op == dex.OpSputObject || op == dex.OpIputObject:
-			fi := e.field(dx, ins.Index)
+			fi := e.field(dc, ins.Index)
 			if fi == nil {
 				break
 			}
@@ -268,25 +279,26 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 				}
 			}
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-			ref, err := dx.Method(ins.Index)
-			if err != nil {
+			mr := dc.methodRef(ins.Index)
+			if mr == nil {
 				break
 			}
+			ref, params := mr.ref, mr.params
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
-			params := splitParams(sc.params[:0], ref.Descriptor)
-			sc.params = params
-			args, argTypes := sc.args[:0], sc.argTypes[:0]
+			// The arguments are read in place (a value is large); copies
+			// are made only for the calls the folders may know.
+			argp, argTypes := sc.argp[:0], sc.argTypes[:0]
 			ai := 0
 			if !static {
 				if ai < len(ins.Args) {
-					args = append(args, get(ins.Args[ai]))
+					argp = append(argp, at(ins.Args[ai]))
 					argTypes = append(argTypes, ref.Class)
 				}
 				ai++
 			}
 			for _, p := range params {
 				if ai < len(ins.Args) {
-					args = append(args, get(ins.Args[ai]))
+					argp = append(argp, at(ins.Args[ai]))
 					argTypes = append(argTypes, p)
 				}
 				ai++
@@ -294,46 +306,61 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 					ai++
 				}
 			}
-			sc.args, sc.argTypes = args, argTypes
+			sc.argp, sc.argTypes = argp, argTypes
 			first := 0
 			if !static {
 				first = 1
 			}
-			if first < len(args) && args[first].kind == cStr {
-				ci.keys[idx] = args[first].s
+			if first < len(argp) && argp[first].kind == cStr {
+				ci.keys[idx] = argp[first].s
 			}
 			var eps []string
-			for _, a := range args {
+			for _, a := range argp {
 				switch {
 				case a.ep != "":
 					eps = append(eps, a.ep)
-				case a.kind == cStr && len(a.s) < 512 && looksEndpoint(a.s):
+				case a.kind == cStr && len(a.s) < 512 && e.looksEndpoint(a.s):
 					eps = append(eps, a.s)
 				}
 			}
 			if len(eps) > 0 {
 				ci.endpoints[idx] = eps
 			}
-			if rc, v, ok := reflection(ref, static, args); ok {
-				if rc.class != "" {
-					if ci.reflect == nil {
-						ci.reflect = map[int]reflCall{}
-					}
-					ci.reflect[idx] = rc
+			var args []cval
+			if mr.reflective || mr.foldable {
+				args = sc.args[:0]
+				for _, a := range argp {
+					args = append(args, *a)
 				}
-				regs[res] = v
-				break
+				sc.args = args
 			}
-			out, recv, ok := foldCall(ref, static, args, argTypes)
+			if mr.reflective {
+				if rc, v, ok := reflection(ref, static, args); ok {
+					if rc.class != "" {
+						if ci.reflect == nil {
+							ci.reflect = map[int]reflCall{}
+						}
+						ci.reflect[idx] = rc
+					}
+					regs[res] = v
+					break
+				}
+			}
+			var out cval
+			var recv *cval
+			ok := false
+			if mr.foldable {
+				out, recv, ok = foldCall(ref, static, args, argTypes)
+			}
 			if ok {
 				if recv != nil && !static && len(ins.Args) > 0 {
 					put(ins.Args[0], *recv)
-					if recv.kind == cStr && recv.how != "" && looksEndpoint(recv.s) {
+					if recv.kind == cStr && recv.how != "" && e.looksEndpoint(recv.s) {
 						found(recv.s, recv.how, ins.PC)
 					}
 				}
 				regs[res] = out
-				if out.kind == cStr && out.how != "" && looksEndpoint(out.s) {
+				if out.kind == cStr && out.how != "" && e.looksEndpoint(out.s) {
 					found(out.s, out.how, ins.PC)
 				}
 				if out.kind == cObj && strings.HasPrefix(out.how, "host and port") {
@@ -347,10 +374,10 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			// Default: an object made from an endpoint keeps it; a call on it
 			// or with it passes it on (openConnection, getOutputStream, newCall).
 			var ep string
-			if !static && len(args) > 0 && args[0].ep != "" {
-				ep = args[0].ep
+			if !static && len(argp) > 0 && argp[0].ep != "" {
+				ep = argp[0].ep
 			}
-			for _, a := range args {
+			for _, a := range argp {
 				if ep == "" && a.ep != "" {
 					ep = a.ep
 				}
@@ -358,7 +385,7 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			regs[res] = cval{}
 			if ep != "" {
 				regs[res] = cval{kind: cObj, ep: ep}
-				if !static && len(ins.Args) > 0 && args[0].ep == "" && (args[0].kind == cNone || args[0].kind == cInst) {
+				if !static && len(ins.Args) > 0 && argp[0].ep == "" && (argp[0].kind == cNone || argp[0].kind == cInst) {
 					put(ins.Args[0], cval{kind: cObj, ep: ep})
 				}
 			}
@@ -512,6 +539,28 @@ func clip(s string) string {
 		return s[:maxConstLen]
 	}
 	return s
+}
+
+// foldableClass says whether foldCall may know a call on class c: it
+// knows none on other classes.
+func foldableClass(c string) bool {
+	switch c {
+	case "Ljava/lang/StringBuilder;", "Ljava/lang/StringBuffer;", "Ljava/lang/String;", "Landroid/util/Base64;", "Ljava/util/Base64$Decoder;",
+		"Ljava/net/URL;", "Ljava/net/Socket;", "Ljava/net/InetSocketAddress;", "Ljavax/net/ssl/SSLSocket;", "Ljavax/net/SocketFactory;",
+		"Ljavax/net/ssl/SSLSocketFactory;", "Ljava/net/InetAddress;", "Landroid/net/Uri;":
+		return true
+	}
+	return strings.HasPrefix(c, "Lorg/apache/http/client/methods/Http") || strings.HasSuffix(c, "Request$Builder;")
+}
+
+// reflectiveCall says whether reflection may know a call of class c and
+// name n: it knows none other.
+func reflectiveCall(c, n string) bool {
+	switch c {
+	case "Ljava/lang/Class;", "Ljava/lang/ClassLoader;", "Ljava/lang/reflect/Constructor;", "Ljava/lang/reflect/Method;":
+		return true
+	}
+	return n == "getClass"
 }
 
 // foldCall folds the string, encoding and endpoint APIs. It returns the

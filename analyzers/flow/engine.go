@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,30 +27,33 @@ type engine struct {
 	apis             *signatures.APIs
 	g                *graph
 	b                *budget
-	calls            map[*dex.File]map[uint32]*callInfo
-	flds             map[*dex.File]map[uint32]*fieldInfo
-	types            map[string]int32
-	names            []string
+	// dexes holds, per DEX file, what its method and field references
+	// mean (see dexCache).
+	dexes map[*dex.File]*dexCache
+	types map[string]int32
+	names []string
 	// fieldStr holds the constant strings stored in fields, for endpoints.
 	fieldStr map[string]string
 	// fieldRefl holds the classes and Methods stored in fields, for
 	// reflective calls made elsewhere.
 	fieldRefl map[string]cval
 	found     []foundEndpoint
-	folded    int // methods whose inputs were folded
-	insens    int // methods analysed flow-insensitively
-	trunc     int // methods with undecodable code
-	methods   int // methods analysed
-	// callers lists, per method, the methods calling it (for reachability).
-	callers map[int32][]int32
+	// endpointMemo remembers looksEndpoint by string.
+	endpointMemo map[string]bool
+	folded       int // methods whose inputs were folded
+	insens       int // methods analysed flow-insensitively
+	trunc        int // methods with undecodable code
+	methods      int // methods analysed
+	// callers lists, by method id, the methods calling it (for
+	// reachability).
+	callers [][]int32
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
-	retTypes    map[int32]int32
-	constRets   map[int32]struct {
-		v  int64
-		ok bool
-	}
+	// retTypes and constRets remember retType (plus one; 0: not worked
+	// out yet) and constRet by method id.
+	retTypes  []int32
+	constRets []constRetMemo
 	// The analysis of one method, reused by the next (its buffers).
 	run   run
 	hooks mhooks
@@ -61,42 +65,52 @@ type foundEndpoint struct {
 	m *method
 }
 
-// callInfo is what one method reference means to the analysis.
+// callInfo is what one method reference means to the analysis. It is
+// read first (the reference, its parameters, whether the constant pass may
+// fold it); its head (callHead) and the rest (finishCall) are worked out
+// when an invoke of it is met.
 type callInfo struct {
-	ref     dex.MethodRef
-	params  []string
-	ret     string
-	source  *signatures.APIEntry
-	sink    *signatures.APIEntry
-	targets []*method
-	native  *method // an app native method: data handed to native code
-	model   model
-	mutates bool
-	static  bool
-	offs    []int // parameter slot → offset in the invoke's registers
-	bounded bool  // Random.nextInt(int): the result is in [0, bound)
-	link    bool  // a write-through wrapper's constructor (see wraps)
-	// channel: the framework queue the call puts to or gets from
-	chanPut, chanGet string
+	ref    dex.MethodRef
+	params []string
+	ret    string
+	// foldable and reflective say whether foldCall and reflection may
+	// know the call (by its class and name); calls they cannot know are
+	// not offered to them.
+	foldable, reflective bool
+	head                 bool // the fields below are known up to link (callHead)
+	source               *signatures.APIEntry
+	sink                 *signatures.APIEntry
+	targets              []*method
+	native               *method // an app native method: data handed to native code
+	model                model
+	mutates              bool
+	static               bool
+	offs                 []uint16 // parameter slot → offset in the invoke's registers
+	bounded              bool     // Random.nextInt(int): the result is in [0, bound)
+	link                 bool     // a write-through wrapper's constructor (see wraps)
+	// channels: the framework queues the call puts to and gets from
+	channels *[2]string // put, get; nil for most calls
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
 	op                           dex.Opcode // the first invoke of the reference met
 	full                         bool       // everything below link is known (finishCall)
+	// The last dispatch on a receiver of known class (see resolveKnown).
+	known *knownDispatch
 }
 
 type fieldInfo struct {
 	key       string
+	g         *graph // the graph node is a node of
+	node      int32
 	source    *signatures.APIEntry
 	lib       bool // a framework field
 	container bool // an object array or a container: elements keyed
 }
 
 func newEngine(p *program, apis *signatures.APIs, b *budget) *engine {
-	return &engine{p: p, apis: apis, g: newGraph(0), b: b, calls: map[*dex.File]map[uint32]*callInfo{}, flds: map[*dex.File]map[uint32]*fieldInfo{},
-		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: map[int32]int32{}, callers: map[int32][]int32{}, constRets: map[int32]struct {
-			v  int64
-			ok bool
-		}{}}
+	return &engine{p: p, apis: apis, g: newGraph(0), b: b, dexes: map[*dex.File]*dexCache{},
+		types: map[string]int32{}, names: []string{""}, fieldStr: map[string]string{}, fieldRefl: map[string]cval{}, reflTargets: map[reflCall]*reflTarget{}, retTypes: make([]int32, len(p.methods)),
+		constRets: make([]constRetMemo, len(p.methods))}
 }
 
 // restart returns a fresh engine for the data-flow pass after a probe. It
@@ -110,7 +124,9 @@ func (e *engine) restart() *engine {
 	// sites): room for them saves growing it step by step.
 	n.g = newGraph(4 * len(e.p.methods))
 	n.manifest = e.manifest
-	n.calls, n.flds, n.reflTargets, n.types, n.names = e.calls, e.flds, e.reflTargets, e.types, e.names
+	n.dexes, n.reflTargets, n.types, n.names, n.endpointMemo = e.dexes, e.reflTargets, e.types, e.names, e.endpointMemo
+	// What a method returns depends on its code alone.
+	n.retTypes, n.constRets = e.retTypes, e.constRets
 	return n
 }
 
@@ -138,14 +154,31 @@ func (e *engine) catalogue(class, name string) *signatures.APIEntry {
 			return x
 		}
 	}
-	for _, t := range contextBases {
-		if e.p.isSubtype(class, t) || e.inheritsFramework(class, t) {
+	mask := e.contextMask(e.p.classes[class])
+	for i, t := range contextBases {
+		if mask&(1<<i) != 0 {
 			if x := e.apis.MethodParts(t, name); x != nil {
 				return x
 			}
 		}
 	}
 	return nil
+}
+
+// contextMask says which contextBases an app class is (bit i for
+// contextBases[i]), worked out once per class: every call through the
+// class asks.
+func (e *engine) contextMask(c *class) uint8 {
+	if c.ctxKnown {
+		return c.ctx
+	}
+	for i, t := range contextBases {
+		if e.p.isSubtype(c.name, t) || e.inheritsFramework(c.name, t) {
+			c.ctx |= 1 << i
+		}
+	}
+	c.ctxKnown = true
+	return c.ctx
 }
 
 // inheritsFramework says whether an app class extends a framework class
@@ -167,9 +200,58 @@ func (e *engine) inheritsFramework(class, t string) bool {
 	return false
 }
 
+// dexCache is what the references of one DEX file mean, by index: read
+// and worked out once per app instead of per instruction (a slice index,
+// not a map lookup and the file's lock).
+type dexCache struct {
+	dx    *dex.File
+	calls []*callInfo // by method index; nil: not read yet
+	flds  []*fieldInfo
+}
+
+// Sentinels of references met and unreadable.
+var (
+	badCall  = &callInfo{}
+	badField = &fieldInfo{}
+)
+
+// cache returns the reference tables of a DEX file.
+func (e *engine) cache(dx *dex.File) *dexCache {
+	if dc := e.dexes[dx]; dc != nil {
+		return dc
+	}
+	dc := &dexCache{dx: dx, calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
+	e.dexes[dx] = dc
+	return dc
+}
+
+// methodRef returns method reference idx, read once, as a call whose
+// head may not be known yet (see callHead); nil when the index is out of
+// range or the reference unreadable.
+func (dc *dexCache) methodRef(idx uint32) *callInfo {
+	if int64(idx) >= int64(len(dc.calls)) {
+		return nil // out of range: unreadable
+	}
+	if ci := dc.calls[idx]; ci != nil {
+		if ci == badCall {
+			return nil
+		}
+		return ci
+	}
+	ref, err := dc.dx.Method(idx)
+	if err != nil {
+		dc.calls[idx] = badCall
+		return nil
+	}
+	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
+	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	dc.calls[idx] = ci
+	return ci
+}
+
 // call returns what a method reference means, complete.
-func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
-	ci := e.callHead(dx, op, idx)
+func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
+	ci := e.callHead(dc, op, idx)
 	if ci != nil && !ci.full {
 		e.finishCall(ci)
 	}
@@ -179,34 +261,27 @@ func (e *engine) call(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 // callHead returns a method reference's call information, of which only
 // the parameters, source, sink and link are known unless full is set: all
 // the probe for a source needs. Both parts follow the first invoke met.
-func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
-	m := e.calls[dx]
-	if m == nil {
-		m = map[uint32]*callInfo{}
-		e.calls[dx] = m
-	}
-	if ci, ok := m[idx]; ok {
+func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
+	ci := dc.methodRef(idx)
+	if ci == nil || ci.head {
 		return ci
 	}
-	ref, err := dx.Method(idx)
-	if err != nil {
-		m[idx] = nil
-		return nil
-	}
-	ci := &callInfo{ref: ref, op: op, static: op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange}
-	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	ci.head = true
+	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
+	ci.offs = make([]uint16, 0, len(ci.params)+1)
 	if !ci.static {
 		ci.offs = append(ci.offs, 0)
 		off = 1
 	}
 	for _, p := range ci.params {
-		ci.offs = append(ci.offs, off)
+		ci.offs = append(ci.offs, uint16(off))
 		off++
 		if wide(p) {
 			off++
 		}
 	}
+	ref := ci.ref
 	// A framework API in the catalogue wins over an app class of the same
 	// name: the platform's class is the one loaded.
 	if x := e.catalogue(ref.Class, ref.Name); x != nil {
@@ -218,8 +293,57 @@ func (e *engine) callHead(dx *dex.File, op dex.Opcode, idx uint32) *callInfo {
 		}
 	}
 	ci.link = wraps(ref.Class, ref.Name, ci.params)
-	m[idx] = ci
 	return ci
+}
+
+// chanPut and chanGet name the framework queue a call puts to or gets
+// from ("" when none).
+func (ci *callInfo) chanPut() string {
+	if ci.channels == nil {
+		return ""
+	}
+	return ci.channels[0]
+}
+
+func (ci *callInfo) chanGet() string {
+	if ci.channels == nil {
+		return ""
+	}
+	return ci.channels[1]
+}
+
+// knownDispatch is the last dispatch of a call on a receiver of known
+// class (type id ty), kept apart: few calls have one.
+type knownDispatch struct {
+	op      dex.Opcode
+	ty      int32
+	targets []*method
+}
+
+// resolveKnown is p.resolve of a call on a receiver whose class (type id)
+// is known, remembered per call for the last class: the register analysis
+// meets the same call again at each visit of its block.
+func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
+	k := ci.known
+	if k == nil {
+		k = &knownDispatch{}
+		ci.known = k
+	}
+	if k.ty != ty || k.op != op {
+		k.op, k.ty = op, ty
+		k.targets = e.p.resolve(op, ci.ref, e.names[ty])
+	}
+	return k.targets
+}
+
+// addCaller notes that method caller calls callee (64 callers at most).
+func (e *engine) addCaller(callee, caller int32) {
+	if e.callers == nil {
+		e.callers = make([][]int32, len(e.p.methods))
+	}
+	if ls := e.callers[callee]; len(ls) < 64 {
+		e.callers[callee] = append(ls, caller)
+	}
 }
 
 // finishCall fills in the rest of a call's information.
@@ -229,13 +353,15 @@ func (e *engine) finishCall(ci *callInfo) {
 	if ci.source == nil {
 		ci.targets = e.p.resolve(op, ref, "")
 		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
-			if nm := e.p.lookup(ref.Class, ref.Name+ref.Descriptor); nm != nil && nm.access&dex.AccNative != 0 {
+			if nm := e.p.lookup(ref.Class, sig{ref.Name, ref.Descriptor}); nm != nil && nm.access&dex.AccNative != 0 {
 				ci.native = nm
 			}
 		}
 	}
 	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
-	ci.chanPut, ci.chanGet = e.channel(ref)
+	if put, get := e.channel(ref); put != "" || get != "" {
+		ci.channels = &[2]string{put, get}
+	}
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
 	if ci.model == modelAsyncExec {
@@ -252,30 +378,55 @@ func (e *engine) finishCall(ci *callInfo) {
 	}
 }
 
-func (e *engine) field(dx *dex.File, idx uint32) *fieldInfo {
-	m := e.flds[dx]
-	if m == nil {
-		m = map[uint32]*fieldInfo{}
-		e.flds[dx] = m
+func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
+	if int64(idx) >= int64(len(dc.flds)) {
+		return nil // out of range: unreadable
 	}
-	if fi, ok := m[idx]; ok {
+	if fi := dc.flds[idx]; fi != nil {
+		if fi == badField {
+			return nil
+		}
 		return fi
 	}
-	ref, err := dx.Field(idx)
+	ref, err := dc.dx.Field(idx)
 	if err != nil {
-		m[idx] = nil
+		dc.flds[idx] = badField
 		return nil
 	}
 	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
-	m[idx] = fi
+	dc.flds[idx] = fi
 	return fi
+}
+
+// looksEndpoint is the package's looksEndpoint, remembered per string:
+// the same constants (keys, tags, URLs) are passed again and again.
+func (e *engine) looksEndpoint(s string) bool {
+	if strings.IndexByte(s, '.') < 0 && strings.IndexByte(s, ':') < 0 {
+		return false // see looksEndpoint
+	}
+	if v, ok := e.endpointMemo[s]; ok {
+		return v
+	}
+	v := looksEndpoint(s)
+	if e.endpointMemo == nil {
+		e.endpointMemo = map[string]bool{}
+	}
+	if len(e.endpointMemo) < 1<<14 {
+		e.endpointMemo[s] = v
+	}
+	return v
 }
 
 // looksEndpoint says whether a string is a URL, host or IP endpoint.
 func looksEndpoint(s string) bool {
+	// Every endpoint form (URL, host name, IPv4, IPv6) has an ASCII dot
+	// or colon: most strings are ruled out without parsing.
+	if strings.IndexByte(s, '.') < 0 && strings.IndexByte(s, ':') < 0 {
+		return false
+	}
 	if strings.Contains(s, "{?}") {
 		s = s[:strings.Index(s, "{?}")]
 	}
@@ -285,23 +436,7 @@ func looksEndpoint(s string) bool {
 // analyzeAll runs every app method with code; <clinit> and constructors
 // first, so constant strings stored in fields are known to their readers.
 func (e *engine) analyzeAll(ctx context.Context) {
-	order := make([]*method, 0, len(e.p.methods))
-	for _, m := range e.p.methods {
-		if m.enc.CodeOff != 0 {
-			order = append(order, m)
-		}
-	}
-	rank := func(m *method) int {
-		switch m.ref.Name {
-		case "<clinit>":
-			return 0
-		case "<init>":
-			return 1
-		}
-		return 2
-	}
-	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
-	for i, m := range order {
+	for i, m := range e.order() {
 		if i%64 == 0 && ctx.Err() != nil {
 			e.b.exceeded, e.b.what = true, "cancelled"
 			return
@@ -331,6 +466,60 @@ func (e *engine) analyzeAll(ctx context.Context) {
 	}
 }
 
+// order lists the methods with code in the order the passes analyse
+// them: <clinit> and constructors first.
+func (e *engine) order() []*method {
+	order := make([]*method, 0, len(e.p.methods))
+	for _, m := range e.p.methods {
+		if m.enc.CodeOff != 0 {
+			order = append(order, m)
+		}
+	}
+	rank := func(m *method) int {
+		switch m.ref.Name {
+		case "<clinit>":
+			return 0
+		case "<init>":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(order, func(i, j int) bool { return rank(order[i]) < rank(order[j]) })
+	return order
+}
+
+// surelySource says, from the instructions alone, that the probe would
+// find a source: a method holds one that no constant folding can take
+// away (reflective calls are left to the probe). It reads the methods in
+// the passes' order, so the calls it meets first are those the data-flow
+// pass meets first; it leaves the budget as it found it (it is bounded by
+// a budget of its own: the same step count).
+func (e *engine) surelySource(ctx context.Context) bool {
+	saved := *e.b
+	defer func() { *e.b = saved }()
+	for i, m := range e.order() {
+		if i%64 == 0 && ctx.Err() != nil {
+			return false
+		}
+		code, err := m.cls.dex.File.Code(&m.enc)
+		if err != nil || code == nil {
+			continue
+		}
+		h := &e.hooks
+		h.reset(e, m)
+		r := &e.run
+		r.reset(code, h, e.b)
+		h.r = r
+		if !r.decode() {
+			return false
+		}
+		if len(r.insns) > 0 && e.sourceIn(h, true) {
+			return true
+		}
+	}
+	return false
+}
+
 // method analyses one method and adds its edges to the graph.
 func (e *engine) method(m *method) {
 	code, err := m.cls.dex.File.Code(&m.enc)
@@ -351,7 +540,7 @@ func (e *engine) method(m *method) {
 		return
 	}
 	h.size(len(r.insns))
-	h.consts = e.constPass(r.insns, code, r.nregs, h.dx, m)
+	h.consts = e.constPass(r.insns, code, r.nregs, h.dc, m)
 	for _, f := range h.consts.found {
 		if len(e.found) < 256 {
 			e.found = append(e.found, foundEndpoint{f, m})
@@ -359,7 +548,7 @@ func (e *engine) method(m *method) {
 	}
 	switch {
 	case e.probe:
-		e.sawSource = len(r.insns) > 0 && e.hasSource(h)
+		e.sawSource = len(r.insns) > 0 && e.sourceIn(h, false)
 	case !e.noSources:
 		r.analyze(h.params)
 	}
@@ -374,32 +563,39 @@ func (e *engine) method(m *method) {
 	}
 }
 
-// hasSource says whether the data-flow pass would find a source in the
+// sourceIn says whether the data-flow pass would find a source in the
 // method h is set up for (decoded, constants folded): the cases of prepare
-// and params that add a source node, without adding it.
-func (e *engine) hasSource(h *mhooks) bool {
+// and params that add a source node, without adding it. With sure, the
+// constants are not folded, and reflective calls are not counted.
+func (e *engine) sourceIn(h *mhooks, sure bool) bool {
 	for idx := range h.r.insns {
 		ins := &h.r.insns[idx]
 		op := ins.Op
 		switch {
 		case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-			ci := e.callHead(h.dx, op, ins.Index)
+			ci := e.callHead(h.dc, op, ins.Index)
 			if ci == nil || ci.link {
 				continue
 			}
-			if rc, ok := h.consts.reflect[idx]; ok {
-				if rt := e.reflectTarget(rc); rt != nil {
-					if rt.source != nil {
-						return true
+			if sure && ci.reflective {
+				// The constant pass may resolve it to another method.
+				continue
+			}
+			if !sure {
+				if rc, ok := h.consts.reflect[idx]; ok {
+					if rt := e.reflectTarget(rc); rt != nil {
+						if rt.source != nil {
+							return true
+						}
+						continue
 					}
-					continue
 				}
 			}
 			if ci.source != nil {
 				return true
 			}
 		case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
-			if fi := e.field(h.dx, ins.Index); fi != nil && fi.source != nil {
+			if fi := e.field(h.dc, ins.Index); fi != nil && fi.source != nil {
 				return true
 			}
 		case op == dex.OpConstString || op == dex.OpConstStringJumbo:
@@ -429,6 +625,7 @@ type mhooks struct {
 	e      *engine
 	m      *method
 	dx     *dex.File
+	dc     *dexCache
 	r      *run
 	ci     []*callInfo // by instruction index
 	lab    [][]int     // instruction index → labels it introduces
@@ -436,11 +633,16 @@ type mhooks struct {
 	consts *constInfo
 	refl   map[int]*reflTarget // reflective calls resolved by the constant pass
 	out    func(t []uint64, n int32)
+	// emitted holds what edges already sent (see edges).
+	emitted emitMemo
 }
 
 // reset prepares h for method m, keeping its buffers.
 func (h *mhooks) reset(e *engine, m *method) {
-	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out}
+	emitted := h.emitted
+	emitted.reset()
+	*h = mhooks{e: e, m: m, dx: m.cls.dex.File, dc: e.cache(m.cls.dex.File), ci: h.ci[:0], lab: h.lab[:0], labBuf: h.labBuf[:0], out: h.out,
+		emitted: emitted}
 	if h.out == nil {
 		h.out = h.edges
 	}
@@ -465,6 +667,15 @@ func (h *mhooks) labels(ls ...int) []int {
 }
 
 func (h *mhooks) node(k nodeKey) int32 { return h.e.g.node(k) }
+
+// fieldNode returns the node of a field's cell, remembered with the field
+// (for the graph it was made in: the probe's graph is not the pass's).
+func (h *mhooks) fieldNode(fi *fieldInfo) int32 {
+	if fi.g != h.e.g {
+		fi.g, fi.node = h.e.g, h.node(nodeKey{kind: nField, s: fi.key})
+	}
+	return fi.node
+}
 
 // params labels the parameter registers: Param(m, slot), plus a source
 // label for callback parameters (onLocationChanged(Location), ...).
@@ -530,7 +741,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 	op := ins.Op
 	switch {
 	case op.IsInvoke() && op.IndexKind() == dex.IndexMethod:
-		ci := e.call(h.dx, op, ins.Index)
+		ci := e.call(h.dc, op, ins.Index)
 		if ci == nil {
 			return
 		}
@@ -538,8 +749,8 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		if ci.keyRead {
 			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nRead, m: h.m.id, i: int32(ins.PC)})))
 		}
-		if ci.chanGet != "" {
-			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet})))
+		if ci.chanGet() != "" {
+			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nField, s: ci.chanGet()})))
 		}
 		if ci.link {
 			h.lab[idx] = h.labels(label(h.node(nodeKey{kind: nObj, m: h.m.id, i: int32(ins.PC)})))
@@ -560,9 +771,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				}
 				for _, t := range rt.targets {
 					h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
-					if ls := e.callers[t.id]; len(ls) < 64 {
-						e.callers[t.id] = append(ls, h.m.id)
-					}
+					e.addCaller(t.id, h.m.id)
 				}
 				return
 			}
@@ -577,9 +786,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 		case len(ci.targets) > 0:
 			for _, t := range ci.targets {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
-				if ls := e.callers[t.id]; len(ls) < 64 {
-					e.callers[t.id] = append(ls, h.m.id)
-				}
+				e.addCaller(t.id, h.m.id)
 			}
 		case ci.model == modelExtrasGet:
 			if k, ok := h.consts.keys[idx]; ok {
@@ -589,7 +796,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			}
 		}
 	case op >= dex.OpIget && op <= dex.OpSgetShort && (op <= dex.OpIgetShort || op >= dex.OpSget):
-		fi := e.field(h.dx, ins.Index)
+		fi := e.field(h.dc, ins.Index)
 		if fi == nil {
 			return
 		}
@@ -602,7 +809,7 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 			h.lab[idx] = h.labels(label(n))
 			return
 		}
-		n := h.node(nodeKey{kind: nField, s: fi.key})
+		n := h.fieldNode(fi)
 		h.lab[idx] = h.labels(label(n))
 		if fi.container && (op == dex.OpIgetObject || op == dex.OpSgetObject) {
 			h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nAll, i: n})))
@@ -631,13 +838,56 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 	}
 }
 
-// edges adds edges from every label in t to node n.
+// edges adds edges from every label in t to node n. The fixpoint visits
+// blocks again and again: labels this method already sent to n are
+// skipped (their edges are in the graph).
 func (h *mhooks) edges(t []uint64, n int32) {
-	each(t, func(l int) {
-		if l < len(h.r.labels) {
-			h.e.g.edge(h.r.labels[l], n)
+	sent := h.emitted.of(n, len(t))
+	for i, v := range t {
+		v &^= sent[i]
+		sent[i] |= t[i]
+		for v != 0 {
+			b := bits.TrailingZeros64(v)
+			v &^= 1 << b
+			if l := i*64 + b; l < len(h.r.labels) {
+				h.e.g.edge(h.r.labels[l], n)
+			}
 		}
-	})
+	}
+}
+
+// emitMemo is, per graph node, the labels one method has sent to it: a
+// taint set by node, stamped per method so that moving to the next method
+// does not clear it.
+type emitMemo struct {
+	at    []int32 // node → offset in sets
+	stamp []uint32
+	gen   uint32
+	sets  []uint64
+}
+
+func (em *emitMemo) reset() {
+	em.gen++
+	if em.gen == 0 { // wrapped: forget every old stamp
+		clear(em.stamp)
+		em.gen = 1
+	}
+	em.sets = em.sets[:0]
+}
+
+// of returns node n's set of w words (valid until the next call).
+func (em *emitMemo) of(n int32, w int) []uint64 {
+	if int(n) >= len(em.stamp) {
+		size := max(int(n)+1, 2*len(em.stamp), 1024)
+		em.at = append(em.at, make([]int32, size-len(em.at))...)
+		em.stamp = append(em.stamp, make([]uint32, size-len(em.stamp))...)
+	}
+	if em.stamp[n] != em.gen {
+		em.stamp[n], em.at[n] = em.gen, int32(len(em.sets))
+		em.sets = append(em.sets, make([]uint64, w)...)
+	}
+	off := int(em.at[n])
+	return em.sets[off : off+w]
 }
 
 func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
@@ -706,7 +956,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 	case op >= dex.OpIget && op <= dex.OpIgetShort:
 		obj := scratch(&r.acc, r.w)
 		copy(obj, r.taint(s, ins.B))
-		fi := h.e.field(h.dx, ins.Index)
+		fi := h.e.field(h.dc, ins.Index)
 		r.clear(s, ins.A)
 		setLabels(ins.A)
 		if fi != nil && fi.lib && r.ok(ins.A) {
@@ -716,7 +966,7 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			r.clear(s, ins.A+1)
 		}
 		if op == dex.OpIgetObject && fi != nil && fi.source == nil && r.ok(ins.A) {
-			s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+			s.org[ins.A] = h.fieldNode(fi) + 1
 		}
 	case op >= dex.OpSget && op <= dex.OpSgetShort:
 		r.clear(s, ins.A)
@@ -725,15 +975,15 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 			r.clear(s, ins.A+1)
 		}
 		if op == dex.OpSgetObject && r.ok(ins.A) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil && fi.source == nil {
-				s.org[ins.A] = h.node(nodeKey{kind: nField, s: fi.key}) + 1
+			if fi := h.e.field(h.dc, ins.Index); fi != nil && fi.source == nil {
+				s.org[ins.A] = h.fieldNode(fi) + 1
 			}
 		}
 	case op >= dex.OpIput && op <= dex.OpIputShort:
 		t := r.taint(s, ins.A)
 		if !empty(t) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil {
-				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+			if fi := h.e.field(h.dc, ins.Index); fi != nil {
+				h.out(t, h.fieldNode(fi))
 			}
 			if r.ok(ins.B) && ins.A != ins.B {
 				or(r.taint(s, ins.B), t)
@@ -742,8 +992,8 @@ func (h *mhooks) step(idx int, ins *dex.Instruction, sc *stepCtx) {
 		}
 	case op >= dex.OpSput && op <= dex.OpSputShort:
 		if t := r.taint(s, ins.A); !empty(t) {
-			if fi := h.e.field(h.dx, ins.Index); fi != nil {
-				h.out(t, h.node(nodeKey{kind: nField, s: fi.key}))
+			if fi := h.e.field(h.dc, ins.Index); fi != nil {
+				h.out(t, h.fieldNode(fi))
 			}
 		}
 	case op.IsInvoke():
@@ -771,7 +1021,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		return
 	}
 	slot := func(i int) (uint32, bool) {
-		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
 			return 0, false
 		}
 		return ins.Args[ci.offs[i]], true
@@ -797,10 +1047,10 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	if ci.sink != nil && !empty(acc) {
 		h.out(acc, h.sinkNode(ins, ci.sink, ci.sink.Category, ci.ref.String()))
 	}
-	if ci.chanPut != "" && !empty(argsOnly) {
-		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut}))
+	if ci.chanPut() != "" && !empty(argsOnly) {
+		h.out(argsOnly, h.node(nodeKey{kind: nField, s: ci.chanPut()}))
 	}
-	if ci.chanGet != "" && len(h.lab[idx]) == 1 {
+	if ci.chanGet() != "" && len(h.lab[idx]) == 1 {
 		l := h.lab[idx][0]
 		res[l/64] |= 1 << (l % 64)
 		return
@@ -820,7 +1070,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		targets := ci.targets
 		if !ci.static && ci.model != modelAsyncExec {
 			if reg, ok := slot(0); ok && r.ok(reg) && s.ty[reg] != 0 {
-				if t := h.e.p.resolve(ins.Op, ci.ref, h.e.names[s.ty[reg]]); len(t) > 0 {
+				if t := h.e.resolveKnown(ci, ins.Op, s.ty[reg]); len(t) > 0 {
 					targets = t
 				}
 			}
@@ -840,7 +1090,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 					}
 				}
 			}
-			if l, ok := r.byNode[h.node(nodeKey{kind: nRet, m: t.id})]; ok {
+			if l, ok := r.byNode.get(h.node(nodeKey{kind: nRet, m: t.id})); ok {
 				res[l/64] |= 1 << (l % 64)
 			}
 		}
@@ -954,17 +1204,20 @@ func (h *mhooks) sinkNode(ins *dex.Instruction, x *signatures.APIEntry, category
 	return n
 }
 
+// constRetMemo is what constRet found for a method.
+type constRetMemo struct {
+	v         int64
+	ok, known bool
+}
+
 // constRet returns the constant a small method always returns
 // ("int foo() { return 42; }"), so branches on it can be decided.
 func (e *engine) constRet(m *method) (int64, bool) {
-	if v, ok := e.constRets[m.id]; ok {
+	if v := e.constRets[m.id]; v.known {
 		return v.v, v.ok
 	}
-	var res struct {
-		v  int64
-		ok bool
-	}
-	defer func() { e.constRets[m.id] = res }()
+	var res constRetMemo
+	defer func() { res.known = true; e.constRets[m.id] = res }()
 	code, err := m.cls.dex.File.Code(&m.enc)
 	if err != nil || code == nil || len(code.Insns) > 16 {
 		return 0, false
@@ -1087,7 +1340,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
 	res := r.result(s)
 	slot := func(i int) []uint64 {
-		if i >= len(ci.offs) || ci.offs[i] >= len(ins.Args) {
+		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
 			return nil
 		}
 		return r.taint(s, ins.Args[ci.offs[i]])
@@ -1137,11 +1390,11 @@ func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, 
 // retType returns the exact class (type id) a small straight-line method
 // always returns as a new object ("return new B()"), 0 when unknown.
 func (e *engine) retType(m *method) int32 {
-	if v, ok := e.retTypes[m.id]; ok {
-		return v
+	if v := e.retTypes[m.id]; v != 0 {
+		return v - 1
 	}
 	res := int32(0)
-	defer func() { e.retTypes[m.id] = res }()
+	defer func() { e.retTypes[m.id] = res + 1 }()
 	code, err := m.cls.dex.File.Code(&m.enc)
 	if err != nil || code == nil || len(code.Insns) > 32 {
 		return 0
@@ -1203,7 +1456,7 @@ func (h *mhooks) keyable(r *run, s *state, reg uint32) bool {
 			return false
 		}
 	}
-	l, ok := r.byNode[node]
+	l, ok := r.byNode.get(node)
 	if !ok {
 		return false
 	}
@@ -1235,7 +1488,7 @@ func (h *mhooks) keyedWrite(r *run, s *state, node int32, key string, t []uint64
 func (h *mhooks) keyedRead(r *run, s *state, reg uint32, key string, readLabel int) []uint64 {
 	node := s.org[reg] - 1
 	t := append([]uint64(nil), r.taint(s, reg)...)
-	if l, ok := r.byNode[h.node(nodeKey{kind: nAll, i: node})]; ok && !r.folded {
+	if l, ok := r.byNode.get(h.node(nodeKey{kind: nAll, i: node})); ok && !r.folded {
 		t[l/64] &^= 1 << (l % 64)
 	}
 	h.e.g.edge(h.node(nodeKey{kind: nElem, i: node, s: key}), r.labels[readLabel])
@@ -1282,9 +1535,26 @@ func (h *mhooks) keyedInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci
 	return true
 }
 
+// channelNames are the method names of channelPuts and channelGets: a
+// call of another name puts to and gets from no channel.
+var channelNames = func() map[string]bool {
+	names := map[string]bool{}
+	for _, m := range []map[string]string{channelPuts, channelGets} {
+		for k := range m {
+			if _, n, ok := strings.Cut(k, "->"); ok {
+				names[n] = true
+			}
+		}
+	}
+	return names
+}()
+
 // channel names the framework queue a call puts to or gets from (see
 // channelPuts), also when it is called through an app subclass.
 func (e *engine) channel(ref dex.MethodRef) (put, get string) {
+	if !channelNames[ref.Name] {
+		return "", ""
+	}
 	look := func(cls string) bool {
 		k := cls + "->" + ref.Name
 		put, get = channelPuts[k], channelGets[k]

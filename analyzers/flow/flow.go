@@ -116,19 +116,29 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		// Most methods of an app without a source in its code are only
 		// read for endpoints: look for a source with the cheap passes
 		// first, and run the data-flow pass (from the start, so the
-		// result is that of a single run) only when one is found.
-		e.probe = true
-		e.analyzeAll(ctx)
-		if e.sawSource && !b.over() {
-			b.steps = 0
+		// result is that of a single run) only when one is found. The
+		// probe folds constants, for reflective calls; most apps call a
+		// source plainly, which the instructions alone show.
+		if e.surelySource(ctx) {
 			e = e.restart()
 			e.analyzeAll(ctx)
+		} else {
+			e.probe = true
+			e.analyzeAll(ctx)
+			if e.sawSource && !b.over() {
+				b.steps = 0
+				e = e.restart()
+				e.analyzeAll(ctx)
+			}
 		}
 	} else {
 		e.analyzeAll(ctx)
 	}
-	reach := e.reachable()
-	out := e.flows(t, reach, a.cfg.MaxFindings)
+	var out []finding.Finding
+	if len(e.g.src) > 0 {
+		// Without a source there is no flow: reachability is not needed.
+		out = e.flows(t, e.reachable(), a.cfg.MaxFindings)
+	}
 	out = append(out, e.endpointFindings(t)...)
 	if b.exceeded {
 		out = append(out, e.budgetFinding(t, a.cfg))
@@ -181,14 +191,14 @@ var componentBases = []string{"Landroid/app/Activity;", "Landroid/app/Service;",
 // callbacks (on*, run, ...), handlers taking a View (layout onClick), and
 // static initialisers, minus those of components the manifest disables or
 // does not declare; then everything they call.
-func (e *engine) reachable() map[int32]bool {
-	callees := map[int32][]int32{}
+func (e *engine) reachable() []bool {
+	callees := make([][]int32, len(e.p.methods))
 	for callee, callers := range e.callers {
 		for _, c := range callers {
-			callees[c] = append(callees[c], callee)
+			callees[c] = append(callees[c], int32(callee))
 		}
 	}
-	reach := map[int32]bool{}
+	reach := make([]bool, len(e.p.methods))
 	var stack []int32
 	for _, m := range e.p.methods {
 		if !e.entry(m) {
@@ -212,15 +222,8 @@ func (e *engine) reachable() map[int32]bool {
 
 func (e *engine) entry(m *method) bool {
 	c := m.cls
-	if c.disabled {
+	if !e.mayEnter(c) {
 		return false
-	}
-	if e.manifest && !c.component && !e.componentBase(c) {
-		for _, b := range componentBases {
-			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
-				return false
-			}
-		}
 	}
 	n := m.ref.Name
 	if n == "<init>" {
@@ -244,6 +247,29 @@ func (e *engine) entry(m *method) bool {
 	return false
 }
 
+// mayEnter says whether the methods of a class may be entry points: not
+// for a disabled component, nor for a component class (or subclass) the
+// manifest does not declare. It is worked out once per class.
+func (e *engine) mayEnter(c *class) bool {
+	if c.enter != 0 {
+		return c.enter > 0
+	}
+	ok := !c.disabled
+	if ok && e.manifest && !c.component && !e.componentBase(c) {
+		for _, b := range componentBases {
+			if e.p.isSubtype(c.name, b) || e.inheritsFramework(c.name, b) {
+				ok = false
+				break
+			}
+		}
+	}
+	c.enter = -1
+	if ok {
+		c.enter = 1
+	}
+	return ok
+}
+
 // componentBase says whether an app class is the superclass of a declared,
 // enabled component: its lifecycle methods run as the component's.
 func (e *engine) componentBase(c *class) bool {
@@ -258,7 +284,7 @@ func (e *engine) componentBase(c *class) bool {
 type flowKey struct{ src, sink int32 }
 
 // flows searches from every source and reports each source → sink pair.
-func (e *engine) flows(t *analyzers.Target, reach map[int32]bool, max int) []finding.Finding {
+func (e *engine) flows(t *analyzers.Target, reach []bool, max int) []finding.Finding {
 	srcs := make([]int32, 0, len(e.g.src))
 	for n := range e.g.src {
 		srcs = append(srcs, n)

@@ -23,7 +23,7 @@ func (h *nopHooks) step(idx int, ins *dex.Instruction, s *stepCtx) {
 		for _, a := range ins.Args {
 			or(res, s.r.taint(s.s, a))
 		}
-		if l, ok := s.r.byNode[int32(idx%200)]; ok {
+		if l, ok := s.r.byNode.get(int32(idx % 200)); ok {
 			res[l/64] |= 1 << (l % 64)
 		}
 	}

@@ -121,12 +121,16 @@ type graph struct {
 	// the analysis.
 	packed map[uint64]int32
 	fields map[string]int32
-	ids    map[nodeKey]int32
-	keys   []nodeKey
-	succ   [][]int32
+	// The nodes met most, method returns and parameters, by method id
+	// (node id plus one; 0: none yet): an index, not a hash.
+	ret   []int32
+	param [][]int32
+	ids   map[nodeKey]int32
+	keys  []nodeKey
+	succ  [][]int32
 	// edges holds the edges of nodes with many successors; shorter lists
 	// are searched.
-	edges map[[2]int32]bool
+	edges map[uint64]struct{}
 	src   map[int32]*srcSite
 	sink  map[int32]*sinkSite
 }
@@ -137,7 +141,9 @@ const edgeScan = 8
 
 // newGraph returns an empty graph with room for about nodes nodes.
 func newGraph(nodes int) *graph {
-	return &graph{packed: make(map[uint64]int32, nodes), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[[2]int32]bool{},
+	// About a sixth of the nodes are packed: most are method returns and
+	// parameters (dense) and fields.
+	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
 		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
@@ -150,8 +156,70 @@ func pack(k nodeKey) (uint64, bool) {
 	return uint64(k.kind)<<56 | uint64(k.m)<<32 | uint64(uint32(k.i)), true
 }
 
+// maxDenseParam bounds the parameter slots kept by index (a descriptor
+// has at most 255); others are hashed like any node.
+const maxDenseParam = 256
+
+// dense returns the cell holding k's id plus one when k is a method's
+// return or parameter, growing the tables when grow is set; nil otherwise
+// (or when absent and not grown).
+func (g *graph) dense(k nodeKey, grow bool) *int32 {
+	if k.s != "" || k.m < 0 || k.m >= 1<<24 {
+		return nil
+	}
+	switch {
+	case k.kind == nRet && k.i == 0:
+		if int(k.m) >= len(g.ret) {
+			if !grow {
+				return nil
+			}
+			g.ret = growTo(g.ret, int(k.m)+1)
+		}
+		return &g.ret[k.m]
+	case k.kind == nParam && k.i >= 0 && k.i < maxDenseParam:
+		if int(k.m) >= len(g.param) {
+			if !grow {
+				return nil
+			}
+			g.param = growTo(g.param, int(k.m)+1)
+		}
+		ps := g.param[k.m]
+		if int(k.i) >= len(ps) {
+			if !grow {
+				return nil
+			}
+			ps = growTo(ps, int(k.i)+1)
+			g.param[k.m] = ps
+		}
+		return &ps[k.i]
+	}
+	return nil
+}
+
+// growTo returns s extended with zero values to n elements (at least).
+func growTo[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	return append(s, make([]T, max(n, 2*len(s))-len(s))...)
+}
+
+// isDense says whether k's id is kept in the dense tables.
+func isDense(k nodeKey) bool {
+	return k.s == "" && k.m >= 0 && k.m < 1<<24 && ((k.kind == nRet && k.i == 0) || (k.kind == nParam && k.i >= 0 && k.i < maxDenseParam))
+}
+
 // lookup returns the id of an existing node.
 func (g *graph) lookup(k nodeKey) (int32, bool) {
+	if isDense(k) {
+		if c := g.dense(k, false); c != nil && *c != 0 {
+			return *c - 1, true
+		}
+		return 0, false
+	}
 	if p, ok := pack(k); ok {
 		id, ok := g.packed[p]
 		return id, ok
@@ -165,6 +233,15 @@ func (g *graph) lookup(k nodeKey) (int32, bool) {
 }
 
 func (g *graph) node(k nodeKey) int32 {
+	if isDense(k) {
+		c := g.dense(k, true)
+		if *c != 0 {
+			return *c - 1
+		}
+		id := g.add(k)
+		*c = id + 1
+		return id
+	}
 	p, packed := pack(k)
 	field := !packed && k.kind == nField && k.m == 0 && k.i == 0
 	switch {
@@ -181,7 +258,7 @@ func (g *graph) node(k nodeKey) int32 {
 			return id
 		}
 	}
-	id := int32(len(g.keys))
+	id := g.add(k)
 	switch {
 	case packed:
 		g.packed[p] = id
@@ -190,6 +267,12 @@ func (g *graph) node(k nodeKey) int32 {
 	default:
 		g.ids[k] = id
 	}
+	return id
+}
+
+// add appends a new node.
+func (g *graph) add(k nodeKey) int32 {
+	id := int32(len(g.keys))
 	g.keys = append(g.keys, k)
 	g.succ = append(g.succ, nil)
 	return id
@@ -209,19 +292,22 @@ func (g *graph) edge(from, to int32) {
 		if len(succ) == edgeScan {
 			// The list grows past the scan: index it.
 			for _, s := range succ {
-				g.edges[[2]int32{from, s}] = true
+				g.edges[edgeKey(from, s)] = struct{}{}
 			}
-			g.edges[[2]int32{from, to}] = true
+			g.edges[edgeKey(from, to)] = struct{}{}
 		}
 	} else {
-		k := [2]int32{from, to}
-		if g.edges[k] {
+		k := edgeKey(from, to)
+		if _, ok := g.edges[k]; ok {
 			return
 		}
-		g.edges[k] = true
+		g.edges[k] = struct{}{}
 	}
 	g.succ[from] = append(succ, to)
 }
+
+// edgeKey packs an edge into 64 bits.
+func edgeKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
 
 // paths runs a breadth-first search from one source node and calls fn with
 // each sink node reached and the node path to it.

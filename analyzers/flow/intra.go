@@ -61,7 +61,7 @@ type run struct {
 	nregs      int     // registers modelled; slot nregs is the pending result
 	w          int     // words per taint set
 	labels     []int32 // label → graph node
-	byNode     map[int32]int
+	byNode     labelMap
 	folded     bool  // labels were folded (more than maxLabels)
 	params     []int // parameter registers (both halves of a wide one)
 	paramLabel []int // the label of each of params
@@ -76,6 +76,10 @@ type run struct {
 	implLabel int
 	ctrl      []bool     // blocks controlled by a tainted branch
 	pdom      [][]uint64 // post-dominators by block, computed on demand
+	// labelFn is r.label as a value and sc the hooks' view of the state:
+	// made once, not per instruction (each was an allocation).
+	labelFn func(node int32) int
+	sc      stepCtx
 
 	// Buffers kept from one method to the next when a run is reused
 	// (reset): most methods are small, and allocating afresh for each was
@@ -98,6 +102,10 @@ type run struct {
 	leaderBlock []int
 	bl          []block
 	blockEdges  []int
+	// the worklist's buffers
+	in     []*state
+	queued []bool
+	work   []int
 }
 
 func newRun(code *dex.Code, h hooks, b *budget) *run {
@@ -108,18 +116,19 @@ func newRun(code *dex.Code, h hooks, b *budget) *run {
 
 // reset prepares r for another method, keeping its buffers.
 func (r *run) reset(code *dex.Code, h hooks, b *budget) {
-	byNode := r.byNode
-	if byNode == nil {
-		byNode = map[int32]int{}
-	} else {
-		clear(byNode)
+	// Field by field: copying the whole struct over was a share of the
+	// analysis of small methods (write barriers during GC).
+	r.code, r.h, r.b = code, h, b
+	r.insns, r.at, r.labels, r.params, r.paramLabel = r.insns[:0], r.at[:0], r.labels[:0], r.params[:0], r.paramLabel[:0]
+	r.argBuf, r.stack, r.bl, r.blockEdges = r.argBuf[:0], r.stack[:0], r.bl[:0], r.blockEdges[:0]
+	r.in, r.queued, r.work = r.in[:0], r.queued[:0], r.work[:0]
+	r.w, r.nstates, r.implLabel = 0, 0, -1
+	r.folded, r.trunc, r.insens, r.decoded = false, false, false, false
+	r.sink, r.ctrl, r.pdom, r.sc = nil, nil, nil, stepCtx{}
+	r.byNode.reset()
+	if r.labelFn == nil {
+		r.labelFn = r.label
 	}
-	keep := run{insns: r.insns[:0], at: r.at[:0], labels: r.labels[:0], params: r.params[:0], paramLabel: r.paramLabel[:0],
-		argBuf: r.argBuf[:0], acc: r.acc, acc2: r.acc2, acc3: r.acc3, tmp: r.tmp,
-		taints: r.taints, ints: r.ints, flags: r.flags, ids: r.ids, states: r.states, seen: r.seen, stack: r.stack[:0],
-		leader: r.leader, leaderBlock: r.leaderBlock, bl: r.bl[:0], blockEdges: r.blockEdges[:0]}
-	*r = keep
-	r.code, r.h, r.b, r.byNode, r.implLabel = code, h, b, byNode, -1
 	r.taints.reset()
 	r.ints.reset()
 	r.flags.reset()
@@ -185,20 +194,59 @@ func scratch(buf *[]uint64, n int) []uint64 {
 	return t
 }
 
+// labelMap maps graph nodes to a method's labels. It is indexed by node
+// (a map was a large share of the analysis) and stamped per method, so
+// moving to the next method does not clear it.
+type labelMap struct {
+	label []int32
+	stamp []uint32
+	gen   uint32
+}
+
+// reset forgets every node's label.
+func (lm *labelMap) reset() {
+	lm.gen++
+	if lm.gen == 0 { // wrapped: forget every old stamp
+		clear(lm.stamp)
+		lm.gen = 1
+	}
+}
+
+// get returns the label of node, if it has one.
+func (lm *labelMap) get(node int32) (int, bool) {
+	if node < 0 || int(node) >= len(lm.stamp) || lm.stamp[node] != lm.gen {
+		return 0, false
+	}
+	return int(lm.label[node]), true
+}
+
+// set gives node label l (node must be non-negative).
+func (lm *labelMap) set(node int32, l int) {
+	if int(node) >= len(lm.stamp) {
+		n := max(int(node)+1, 2*len(lm.stamp), 1024)
+		lm.label = append(lm.label, make([]int32, n-len(lm.label))...)
+		lm.stamp = append(lm.stamp, make([]uint32, n-len(lm.stamp))...)
+	}
+	lm.label[node], lm.stamp[node] = int32(l), lm.gen
+}
+
 // label returns the label of a graph node, adding it when new.
 func (r *run) label(node int32) int {
-	if l, ok := r.byNode[node]; ok {
+	if l, ok := r.byNode.get(node); ok {
 		return l
+	}
+	if node < 0 {
+		return -1 // not a node
 	}
 	if len(r.labels) >= maxLabels {
 		r.folded = true
 		l := int(uint32(node) % maxLabels)
-		r.byNode[node] = l
+		r.byNode.set(node, l)
 		return l
 	}
 	l := len(r.labels)
 	r.labels = append(r.labels, node)
-	r.byNode[node] = l
+	r.byNode.set(node, l)
 	return l
 }
 
@@ -435,7 +483,7 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 		return !r.b.over()
 	}
 	for i := range r.insns {
-		r.h.prepare(i, &r.insns[i], r.label)
+		r.h.prepare(i, &r.insns[i], r.labelFn)
 	}
 	paramLabels(r)
 	r.w = (len(r.labels) + 63) / 64
@@ -450,10 +498,11 @@ func (r *run) analyze(paramLabels func(r *run)) bool {
 	if int64(len(bl))*int64(r.nregs+1)*int64(r.w) > maxStateWords {
 		return r.insensitive(entry)
 	}
-	in := make([]*state, len(bl))
+	in := resize(&r.in, len(bl))
 	in[0] = entry
-	queued := make([]bool, len(bl))
-	work := []int{0}
+	queued := resize(&r.queued, len(bl))
+	work := append(r.work[:0], 0)
+	defer func() { r.work = work[:0] }()
 	queued[0] = true
 	cur := r.newState()
 	for len(work) > 0 {
@@ -875,7 +924,7 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 		r.clear(s, ins.A)
 	case op == dex.OpNewArray:
 		r.clear(s, ins.A)
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op == dex.OpCheckCast:
 		// The value is unchanged.
 	case op == dex.OpFilledNewArray, op == dex.OpFilledNewArrayRange:
@@ -892,9 +941,9 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	case op >= dex.OpIfEq && op <= dex.OpIfLez:
 		return r.cond(ins, s)
 	case op == dex.OpAgetObject:
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op == dex.OpAputObject:
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	case op >= dex.OpAget && op <= dex.OpAgetShort:
 		r.assign(s, ins.A, ins.B)
 		if op == dex.OpAgetWide {
@@ -947,9 +996,15 @@ func (r *run) exec(idx int, ins *dex.Instruction, s *state) int {
 	default:
 		// Invokes, field access, returns, throws, const-string,
 		// move-exception: the hooks know what they mean.
-		r.h.step(idx, ins, &stepCtx{r: r, s: s})
+		r.step(idx, ins, s)
 	}
 	return -2
+}
+
+// step hands an instruction to the hooks.
+func (r *run) step(idx int, ins *dex.Instruction, s *state) {
+	r.sc = stepCtx{r: r, s: s}
+	r.h.step(idx, ins, &r.sc)
 }
 
 // arith folds a binary integer operation (d is the offset from add-int in

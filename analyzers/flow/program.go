@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/romscan/romscan/analyzers"
@@ -18,7 +19,7 @@ type class struct {
 	name, super string
 	ifaces      []string
 	dex         *analyzers.Dex
-	methods     map[string]*method // name+descriptor → method
+	methods     map[sig]*method // by name and descriptor
 	// list holds the methods in declaration order: whatever iterates
 	// over them must not follow map order (the result would change from
 	// run to run).
@@ -26,13 +27,23 @@ type class struct {
 	fields    map[string]bool // field names declared here
 	disabled  bool            // a manifest component with enabled="false"
 	component bool            // declared in the manifest
+	// ctx is the engine's contextMask (once ctxKnown); enter says whether
+	// the class's methods may be entry points (0: not worked out yet, 1:
+	// yes, -1: no).
+	ctx      uint8
+	ctxKnown bool
+	enter    int8
 }
+
+// sig names a method within its class: name and descriptor (a key that
+// needs no concatenation).
+type sig struct{ name, desc string }
 
 // method is an app method, with or without code.
 type method struct {
 	id     int32
 	cls    *class
-	ref    dex.MethodRef
+	ref    *dex.MethodRef // enc.Ref
 	access uint32
 	enc    dex.EncodedMethod
 }
@@ -60,11 +71,9 @@ type program struct {
 	methods  []*method
 	children map[string][]*class // type → app classes naming it as super or interface
 	subtypes map[string][]*class // memo of the transitive closure
-	// Memos of libraryAncestors (by class) and isSubtype (by class and
-	// type): asked for each method and call site, answered by walking the
-	// hierarchy through map lookups.
+	// Memo of libraryAncestors (by class): asked for each method and call
+	// site, answered by walking the hierarchy through map lookups.
 	ancestors map[string][]string
-	subtype   map[[2]string]bool
 	errs      []error
 }
 
@@ -76,7 +85,7 @@ type program struct {
 // own traffic is what the tracker analyzer reports.
 func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class string) bool) *program {
 	p := &program{classes: map[string]*class{}, children: map[string][]*class{}, subtypes: map[string][]*class{},
-		ancestors: map[string][]string{}, subtype: map[[2]string]bool{}}
+		ancestors: map[string][]string{}}
 	for _, d := range app.Dex {
 		f := d.File
 		for ci := 0; ci < f.NumClasses(); ci++ {
@@ -94,7 +103,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			if skip != nil && skip(c.Name) {
 				continue
 			}
-			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: map[string]*method{}, fields: map[string]bool{}}
+			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: make(map[sig]*method, len(c.Methods)), fields: map[string]bool{}}
 			for _, fl := range c.StaticFields {
 				cl.fields[fl.Field.Name] = true
 			}
@@ -103,8 +112,9 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			}
 			for i := range c.Methods {
 				em := c.Methods[i]
-				m := &method{id: int32(len(p.methods)), cls: cl, ref: em.Ref, access: em.Access, enc: em}
-				k := em.Ref.Name + em.Ref.Descriptor
+				m := &method{id: int32(len(p.methods)), cls: cl, access: em.Access, enc: em}
+				m.ref = &m.enc.Ref
+				k := sig{em.Ref.Name, em.Ref.Descriptor}
 				if _, dup := cl.methods[k]; dup {
 					continue
 				}
@@ -127,7 +137,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 
 // lookup finds name+desc in cls or its app superclasses. It stops at the
 // first class outside the app (the method is then the framework's).
-func (p *program) lookup(cls, nameDesc string) *method {
+func (p *program) lookup(cls string, nameDesc sig) *method {
 	for i := 0; i < 64 && cls != ""; i++ {
 		c := p.classes[cls]
 		if c == nil {
@@ -201,16 +211,9 @@ func (p *program) subtypesOf(t string) []*class {
 	return out
 }
 
-// isSubtype says whether app class cls has t among its ancestors.
-func (p *program) isSubtype(cls, t string) bool {
-	k := [2]string{cls, t}
-	if v, ok := p.subtype[k]; ok {
-		return v
-	}
-	v := p.walkSubtype(cls, t)
-	p.subtype[k] = v
-	return v
-}
+// isSubtype says whether app class cls has t among its ancestors. It is
+// asked once per class and base (the answers are kept on the class).
+func (p *program) isSubtype(cls, t string) bool { return p.walkSubtype(cls, t) }
 
 func (p *program) walkSubtype(cls, t string) bool {
 	seen := map[string]bool{}
@@ -243,7 +246,7 @@ func (p *program) walkSubtype(cls, t string) bool {
 // resolve finds the app methods an invoke may run. known is the receiver's
 // exact class when the analysis knows it ("" otherwise).
 func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*method {
-	nd := ref.Name + ref.Descriptor
+	nd := sig{ref.Name, ref.Descriptor}
 	switch op {
 	case dex.OpInvokeStatic, dex.OpInvokeStaticRange, dex.OpInvokeDirect, dex.OpInvokeDirectRange, dex.OpInvokeSuper, dex.OpInvokeSuperRange:
 		if m := p.lookup(ref.Class, nd); m != nil && m.enc.CodeOff != 0 {
@@ -257,10 +260,9 @@ func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*met
 		}
 	}
 	var out []*method
-	seen := map[int32]bool{}
 	add := func(m *method) {
-		if m != nil && m.enc.CodeOff != 0 && !seen[m.id] && len(out) < maxDispatch {
-			seen[m.id] = true
+		// out holds maxDispatch methods at most: a scan finds repeats.
+		if m != nil && m.enc.CodeOff != 0 && len(out) < maxDispatch && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
