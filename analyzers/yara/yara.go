@@ -9,7 +9,6 @@ package yara
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -76,37 +75,20 @@ var lineRe = regexp.MustCompile(`^line (\d+): `)
 // line. Every rule needs meta fields severity, confidence and description;
 // rules whose id is disabled are compiled but never reported.
 func Compile(srcs []signatures.YaraSource, disabled func(id string) bool) (*Rules, error) {
-	c, err := goyara.NewCompiler()
-	if err != nil {
-		return nil, fmt.Errorf("yara: new compiler: %w", err)
-	}
-	defer c.Destroy()
-	c.DisableIncludes()
 	ruleSource := map[string]string{}
+	texts := make([]string, len(srcs))
 	for i, src := range srcs {
 		if !utf8.Valid(src.Data) || strings.IndexByte(string(src.Data), 0) >= 0 {
 			return nil, fmt.Errorf("yara: compile %s: not a text file", src.Name)
 		}
-		if err := c.AddString(string(src.Data), "ns"+strconv.Itoa(i)); err != nil {
-			msg := err.Error()
-			line := 0
-			if len(c.Errors) > 0 {
-				line, msg = c.Errors[0].Line, c.Errors[0].Text
-			}
-			msg = lineRe.ReplaceAllString(msg, "")
-			return nil, fmt.Errorf("yara: compile %s:%d: %s", src.Name, line, msg)
-		}
-		if len(c.Warnings) > 0 {
-			// Warnings (slow strings) are not fatal; they cost speed only.
-			c.Warnings = nil
-		}
+		texts[i] = string(src.Data)
 		ruleSource["ns"+strconv.Itoa(i)] = src.Name
 	}
-	yr, err := c.GetRules()
-	if err != nil {
-		return nil, fmt.Errorf("yara: link rules: %w", err)
+	yr, err := compileSources(texts)
+	if ce, ok := err.(*compileError); ok {
+		return nil, fmt.Errorf("yara: compile %s:%d: %s", srcs[ce.source].Name, ce.line, lineRe.ReplaceAllString(ce.text, ""))
 	}
-	if yr, err = compact(yr); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	r := &Rules{rules: yr, info: map[string]*RuleInfo{}, pool: make(chan *worker, 2*runtime.GOMAXPROCS(0))}
@@ -154,24 +136,6 @@ func Compile(srcs []signatures.YaraSource, disabled func(id string) bool) (*Rule
 	}
 	sort.Slice(r.List, func(i, j int) bool { return r.List[i].ID < r.List[j].ID })
 	return r, nil
-}
-
-// compact returns the rules as a new copy that holds only their own bytes:
-// rules fresh from the compiler keep the compiler's arena buffers, sized
-// for growth (about 12 MiB for the embedded rules, whose saved form is
-// 31 KiB), for as long as they live. Saving and loading them back sizes the
-// arena to fit.
-func compact(yr *goyara.Rules) (*goyara.Rules, error) {
-	defer yr.Destroy()
-	var buf bytes.Buffer
-	if err := yr.Write(&buf); err != nil {
-		return nil, fmt.Errorf("yara: save compiled rules: %w", err)
-	}
-	out, err := goyara.ReadRules(&buf)
-	if err != nil {
-		return nil, fmt.Errorf("yara: load compiled rules: %w", err)
-	}
-	return out, nil
 }
 
 func (r *Rules) get() (*worker, error) {
