@@ -46,13 +46,13 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 		add("signing.unsigned", "APK is not signed", finding.Low, "Android refuses to install unsigned APKs; in a ROM this is a build artefact.", "", "https://source.android.com/docs/security/features/apksigning")
 		return out, nil
 	}
-	if apk.SignErr != nil {
+	if apk.SignError() != nil {
 		add("signing.invalid", "APK signature does not verify", finding.Medium,
 			"The signature is broken or does not cover the content: the APK may have been modified after signing.",
 			"", "https://source.android.com/docs/security/features/apksigning")
 		// The verifier's message can name members in varying order: keep it
 		// out of the fingerprinted fields.
-		out[len(out)-1].Evidence[0].Note = apk.SignErr.Error()
+		out[len(out)-1].Evidence[0].Note = apk.SignError().Error()
 	}
 	seen := map[string]bool{}
 	for _, s := range apk.Signers {

@@ -212,8 +212,8 @@ func TestOpenBuiltAPK(t *testing.T) {
 	if string(got) != "dex\n035\x00" {
 		t.Errorf("classes.dex = %q (the first member must win)", got)
 	}
-	if !errors.Is(a.SignErr, ErrUnsigned) || len(a.Schemes) != 0 {
-		t.Errorf("SignErr %v Schemes %v", a.SignErr, a.Schemes)
+	if !errors.Is(a.SignError(), ErrUnsigned) || len(a.Schemes) != 0 {
+		t.Errorf("SignErr %v Schemes %v", a.SignError(), a.Schemes)
 	}
 	if _, _, err := a.OpenMember("missing", 0); err == nil {
 		t.Error("OpenMember(missing) succeeded")

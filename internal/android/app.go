@@ -4,6 +4,7 @@
 package android
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/romscan/romscan/extract"
 )
@@ -53,7 +55,6 @@ type App struct {
 	Manifest    *Manifest
 	ManifestErr error    // why Manifest is nil (or what went wrong decoding it)
 	Signers     []Signer // signing-block signers (scheme 2/3/31) and JAR signature certificates (scheme 1)
-	SignErr     error    // verification problem, if any (unsigned, broken)
 	Schemes     []int    // signature schemes present: 1, 2, 3, 31
 	DexNames    []string // classes.dex, classes2.dex, ... without gaps (AAB: base/dex/classes.dex, ...)
 	NativeLibs  []string // lib/<abi>/*.so (AAB: <module>/lib/<abi>/*.so)
@@ -67,6 +68,13 @@ type App struct {
 	cdOK  bool // the central directory was read (else local headers were scanned)
 	index map[string]int
 	res   *resTable
+
+	// The signature is verified on first use (SignError), by when the DEX
+	// files are usually decoded: their bytes are digested in place.
+	signOnce sync.Once
+	signErr  error
+	dexMu    sync.Mutex
+	dexBytes map[int64][]byte // decoded DEX members by data offset
 }
 
 // Open reads the archive in r. It fails only when r is not a readable zip
@@ -271,9 +279,18 @@ func (a *App) OpenEntry(i int, maxSize int64) (rd io.ReaderAt, n int64, err erro
 	if i < 0 || i >= len(a.Entries) {
 		return nil, 0, fmt.Errorf("android: open entry %d of %d: %w", i, len(a.Entries), errNotFound)
 	}
-	rd, n, err = readMember(a.r, a.size, a.Entries[i], maxSize, a.lim)
+	e := a.Entries[i]
+	rd, n, err = readMember(a.r, a.size, e, maxSize, a.lim)
 	if err != nil {
 		return nil, 0, fmt.Errorf("android: %w", err)
+	}
+	if b, ok := MemberBytes(rd); ok && e.Method != zip.Store && !e.Duplicate && slices.Contains(a.DexNames, e.Name) {
+		a.dexMu.Lock()
+		if a.dexBytes == nil {
+			a.dexBytes = map[int64][]byte{}
+		}
+		a.dexBytes[e.DataOffset] = b
+		a.dexMu.Unlock()
 	}
 	return rd, n, nil
 }
@@ -326,5 +343,8 @@ func (a *App) Close() error {
 	}
 	a.res = nil
 	a.index = nil
+	a.dexMu.Lock()
+	a.dexBytes = nil
+	a.dexMu.Unlock()
 	return nil
 }

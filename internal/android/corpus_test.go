@@ -135,7 +135,7 @@ func TestCorpusSigners(t *testing.T) {
 				got = append(got, s.SHA256)
 			}
 			if !slices.Contains(got, want) {
-				t.Errorf("signers %v (schemes %v, SignErr %v) lack %s", got, a.Schemes, a.SignErr, want)
+				t.Errorf("signers %v (schemes %v, SignErr %v) lack %s", got, a.Schemes, a.SignError(), want)
 			}
 		})
 	}
@@ -156,7 +156,7 @@ func TestCorpusSchemes(t *testing.T) {
 			if d := cmp.Diff(want, a.Schemes); d != "" {
 				t.Errorf("Schemes (-want +got):\n%s", d)
 			}
-			if want == nil && a.SignErr == nil {
+			if want == nil && a.SignError() == nil {
 				t.Error("unsigned APK without SignErr")
 			}
 		})
@@ -393,13 +393,13 @@ func TestCorpusVerifyErrorStable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.SignErr == nil || !strings.Contains(a.SignErr.Error(), missingEntryPrefix) {
-			t.Fatalf("SignErr = %v, want a missing manifest entry", a.SignErr)
+		if a.SignError() == nil || !strings.Contains(a.SignError().Error(), missingEntryPrefix) {
+			t.Fatalf("SignErr = %v, want a missing manifest entry", a.SignError())
 		}
 		if i == 0 {
-			first = a.SignErr.Error()
-		} else if a.SignErr.Error() != first {
-			t.Fatalf("open %d: %q, first open: %q", i, a.SignErr, first)
+			first = a.SignError().Error()
+		} else if a.SignError().Error() != first {
+			t.Fatalf("open %d: %q, first open: %q", i, a.SignError(), first)
 		}
 	}
 }

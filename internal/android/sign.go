@@ -186,7 +186,7 @@ func isV1SigBlock(name string) bool {
 	return ext == ".RSA" || ext == ".DSA" || ext == ".EC"
 }
 
-// readSigners fills Signers, Schemes and SignErr.
+// readSigners fills Signers and Schemes.
 func (a *App) readSigners() {
 	schemes, blockSigners := signingBlocks(a.r, a.size)
 	for _, sc := range schemes {
@@ -221,7 +221,22 @@ func (a *App) readSigners() {
 			a.Signers = append(a.Signers, s)
 		}
 	}
-	a.SignErr = a.verify()
+}
+
+// SignError verifies the signature, once, and says what is wrong with it:
+// nil when it verifies, ErrUnsigned when there is none.
+func (a *App) SignError() error {
+	a.signOnce.Do(func() { a.signErr = a.verify() })
+	return a.signErr
+}
+
+// decodedDex returns the bytes of the DEX member stored at data offset off
+// when an analyzer has decoded it already.
+func (a *App) decodedDex(off int64) ([]byte, bool) {
+	a.dexMu.Lock()
+	defer a.dexMu.Unlock()
+	b, ok := a.dexBytes[off]
+	return b, ok
 }
 
 // verify runs apkverifier when the central directory is sound (its own zip
@@ -258,7 +273,7 @@ func (a *App) verify() (err error) {
 		return fmt.Errorf("android: verify signature: %v: %w", err, extract.ErrCorrupt)
 	}
 	defer zr.Close()
-	useFastInflate(zr, a.r, a.Entries)
+	useFastInflate(zr, a.r, a.Entries, a.decodedDex)
 	// Verify as a current device does: with a v2+ signing block present,
 	// Android 7.0 and later ignore the JAR signature, so the costly v1 check
 	// (which inflates every member) is only made for v1-only APKs.

@@ -31,13 +31,15 @@ import (
 // layout in a later Go or apkparser leaves the default decoder in place.
 type verifyInflater struct {
 	r        io.ReaderAt
-	byOffset map[int64]Entry // members by data offset
-	buf      []byte          // decoded member, reused
-	inUse    bool            // buf is being read
-	decoded  int             // members decoded by the fast path
-	largest  int64           // declared size of the largest deflated member
-	last     []byte          // the member last decoded into buf
-	lastOff  int64           // its data offset
+	byOffset map[int64]Entry                // members by data offset
+	buf      []byte                         // decoded member, reused
+	inUse    bool                           // buf is being read
+	decoded  func(off int64) ([]byte, bool) // members decoded already, by data offset
+	inflated int                            // members decoded by the fast path
+	reused   int                            // members read from decoded
+	largest  int64                          // declared size of the largest deflated member
+	last     []byte                         // the member last decoded into buf
+	lastOff  int64                          // its data offset
 }
 
 // maxVerifyBuffer bounds the buffer sized up front for the largest member;
@@ -70,7 +72,7 @@ func zipReaderOf(zr *apkparser.ZipReader) *zip.Reader {
 
 // useFastInflate registers the libdeflate decompressor on zr for the
 // members in entries (read from r); nil when it could not be.
-func useFastInflate(zr *apkparser.ZipReader, r io.ReaderAt, entries []Entry) *verifyInflater {
+func useFastInflate(zr *apkparser.ZipReader, r io.ReaderAt, entries []Entry, decoded func(off int64) ([]byte, bool)) *verifyInflater {
 	if !inflateWholeAvailable {
 		return nil
 	}
@@ -78,7 +80,7 @@ func useFastInflate(zr *apkparser.ZipReader, r io.ReaderAt, entries []Entry) *ve
 	if zipr == nil {
 		return nil
 	}
-	v := &verifyInflater{r: r, byOffset: make(map[int64]Entry, len(entries))}
+	v := &verifyInflater{r: r, byOffset: make(map[int64]Entry, len(entries)), decoded: decoded}
 	for _, e := range entries {
 		if e.Method != zip.Store && e.DataOffset >= 0 && !e.Duplicate {
 			v.byOffset[e.DataOffset] = e
@@ -95,6 +97,14 @@ func (v *verifyInflater) open(compressed io.Reader) io.ReadCloser {
 	if sr, ok := compressed.(*io.SectionReader); ok && !v.inUse {
 		if _, off, n := sr.Outer(); n >= 0 {
 			if e, ok := v.byOffset[off]; ok && e.CompressedSize == n {
+				if v.decoded != nil {
+					// A DEX file the scan holds decoded already: its
+					// bytes as they are (CRC and size are still checked).
+					if b, ok := v.decoded(off); ok && int64(len(b)) == e.Size {
+						v.reused++
+						return io.NopCloser(bytes.NewReader(b))
+					}
+				}
 				if v.last != nil && v.lastOff == off {
 					// The same member again, for a second digest
 					// algorithm: its bytes are still in the buffer.
@@ -109,7 +119,7 @@ func (v *verifyInflater) open(compressed io.Reader) io.ReadCloser {
 				if out, ok := inflateDeclared(v.r, e, e.Size, v.buf); ok {
 					v.buf, v.inUse = out[:0], true
 					v.last, v.lastOff = out, off
-					v.decoded++
+					v.inflated++
 					return &decodedMember{Reader: bytes.NewReader(out), v: v}
 				}
 			}

@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,11 +60,12 @@ func TestFastVerifyInflate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	v := useFastInflate(zr, a.r, a.Entries)
+	v := useFastInflate(zr, a.r, a.Entries, nil)
 	if v == nil {
 		t.Fatal("fast inflate not registered: apkparser's zip.Reader was not reached")
 	}
-	for name, want := range members {
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		want := members[name]
 		f := zr.File[name]
 		if err := f.Open(); err != nil {
 			t.Fatalf("%s: open: %v", name, err)
@@ -83,12 +86,12 @@ func TestFastVerifyInflate(t *testing.T) {
 			t.Errorf("%s: read %d bytes (err %v), want the %d original bytes", name, len(got), readErr, len(want))
 		}
 	}
-	if v.decoded != 3 {
-		t.Errorf("fast path decoded %d members, want the 3 deflated ones", v.decoded)
+	if v.inflated != 3 {
+		t.Errorf("fast path decoded %d members, want the 3 deflated ones", v.inflated)
 	}
 	// A member read twice in a row (one digest per algorithm) is decoded
 	// once; the second read still sees every byte.
-	before := v.decoded
+	before := v.inflated
 	for _, name := range []string{"classes.dex", "res/a.xml", "res/a.xml"} {
 		f := zr.File[name]
 		if err := f.Open(); err != nil {
@@ -101,8 +104,44 @@ func TestFastVerifyInflate(t *testing.T) {
 		}
 		f.Close()
 	}
-	if n := v.decoded - before; n != 2 {
+	if n := v.inflated - before; n != 2 {
 		t.Errorf("classes.dex then res/a.xml twice: %d decodes, want 2", n)
+	}
+
+	// A DEX member the scan holds decoded is digested in place; bytes of
+	// the wrong length are not used.
+	var dexOff int64 = -1
+	for _, e := range a.Entries {
+		if e.Name == "classes.dex" {
+			dexOff = e.DataOffset
+		}
+	}
+	for _, tc := range []struct {
+		held             []byte
+		reused, inflated int
+	}{
+		{members["classes.dex"], 1, 0},
+		{members["classes.dex"][1:], 0, 1},
+	} {
+		zr2, err := apkparser.OpenZipReader(io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := useFastInflate(zr2, a.r, a.Entries, func(off int64) ([]byte, bool) { return tc.held, off == dexOff })
+		f := zr2.File["classes.dex"]
+		if err := f.Open(); err != nil {
+			t.Fatal(err)
+		}
+		for f.Next() {
+			if got, err := io.ReadAll(f); err != nil || !bytes.Equal(got, members["classes.dex"]) {
+				t.Errorf("classes.dex (%d bytes held): read %d bytes, err %v", len(tc.held), len(got), err)
+			}
+		}
+		f.Close()
+		zr2.Close()
+		if v.reused != tc.reused || v.inflated != tc.inflated {
+			t.Errorf("%d bytes held: reused %d inflated %d, want %d and %d", len(tc.held), v.reused, v.inflated, tc.reused, tc.inflated)
+		}
 	}
 }
 
@@ -148,16 +187,25 @@ func TestCorpusFastVerifyV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.SignErr != nil {
-		t.Fatalf("v1-only APK: SignErr %v, want a valid signature", a.SignErr)
+	if a.SignError() != nil {
+		t.Fatalf("v1-only APK: SignErr %v, want a valid signature", a.SignError())
 	}
 	tampered := rewriteMember(t, data, "classes.dex", func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b })
-	a, err = Open(context.Background(), bytes.NewReader(tampered), int64(len(tampered)), extract.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.SignErr == nil || !strings.Contains(a.SignErr.Error(), "classes.dex") {
-		t.Fatalf("tampered classes.dex: SignErr %v, want a digest error naming it", a.SignErr)
+	// Verified before and after the scan has decoded the DEX file (then
+	// digested in place): the change is caught either way.
+	for _, decodeFirst := range []bool{false, true} {
+		a, err = Open(context.Background(), bytes.NewReader(tampered), int64(len(tampered)), extract.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if decodeFirst {
+			if _, _, err := a.OpenMember("classes.dex", 1<<20); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a.SignError() == nil || !strings.Contains(a.SignError().Error(), "classes.dex") {
+			t.Fatalf("tampered classes.dex (decoded first: %v): SignError %v, want a digest error naming it", decodeFirst, a.SignError())
+		}
 	}
 }
 
