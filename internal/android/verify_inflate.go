@@ -84,46 +84,61 @@ func useFastInflate(zr *apkparser.ZipReader, r io.ReaderAt, entries []Entry, dec
 	for _, e := range entries {
 		if e.Method != zip.Store && e.DataOffset >= 0 && !e.Duplicate {
 			v.byOffset[e.DataOffset] = e
-			v.largest = max(v.largest, e.Size)
+			if b, ok := v.held(e.DataOffset); !ok || int64(len(b)) != e.Size {
+				v.largest = max(v.largest, e.Size)
+			}
 		}
 	}
 	zipr.RegisterDecompressor(zip.Deflate, v.open)
 	return v
 }
 
+// held returns the decoded bytes of the member at data offset off that the
+// scan already holds, if any.
+func (v *verifyInflater) held(off int64) ([]byte, bool) {
+	if v.decoded == nil {
+		return nil, false
+	}
+	return v.decoded(off)
+}
+
 // open is the registered decompressor. archive/zip hands it the member's
 // compressed bytes as a section of the archive, which names the member.
 func (v *verifyInflater) open(compressed io.Reader) io.ReadCloser {
-	if sr, ok := compressed.(*io.SectionReader); ok && !v.inUse {
-		if _, off, n := sr.Outer(); n >= 0 {
-			if e, ok := v.byOffset[off]; ok && e.CompressedSize == n {
-				if v.decoded != nil {
-					// A DEX file the scan holds decoded already: its
-					// bytes as they are (CRC and size are still checked).
-					if b, ok := v.decoded(off); ok && int64(len(b)) == e.Size {
-						v.reused++
-						return io.NopCloser(bytes.NewReader(b))
-					}
-				}
-				if v.last != nil && v.lastOff == off {
-					// The same member again, for a second digest
-					// algorithm: its bytes are still in the buffer.
-					v.inUse = true
-					return &decodedMember{Reader: bytes.NewReader(v.last), v: v}
-				}
-				v.last = nil
-				if v.buf == nil && v.largest <= maxVerifyBuffer {
-					// One buffer for every member, not one per larger member.
-					v.buf = make([]byte, 0, v.largest)
-				}
-				if out, ok := inflateDeclared(v.r, e, e.Size, v.buf); ok {
-					v.buf, v.inUse = out[:0], true
-					v.last, v.lastOff = out, off
-					v.inflated++
-					return &decodedMember{Reader: bytes.NewReader(out), v: v}
-				}
-			}
-		}
+	sr, ok := compressed.(*io.SectionReader)
+	if !ok {
+		return flate.NewReader(compressed)
+	}
+	_, off, n := sr.Outer()
+	e, ok := v.byOffset[off]
+	if !ok || e.CompressedSize != n {
+		return flate.NewReader(compressed)
+	}
+	if b, ok := v.held(off); ok && int64(len(b)) == e.Size {
+		// A DEX file the scan holds decoded already: its bytes as they
+		// are (archive/zip still checks their CRC and size).
+		v.reused++
+		return io.NopCloser(bytes.NewReader(b))
+	}
+	if v.inUse {
+		return flate.NewReader(compressed)
+	}
+	if v.last != nil && v.lastOff == off {
+		// The same member again, for a second digest algorithm: its
+		// bytes are still in the buffer.
+		v.inUse = true
+		return &decodedMember{Reader: bytes.NewReader(v.last), v: v}
+	}
+	v.last = nil
+	if v.buf == nil && v.largest <= maxVerifyBuffer {
+		// One buffer for every member, not one per larger member.
+		v.buf = make([]byte, 0, v.largest)
+	}
+	if out, ok := inflateDeclared(v.r, e, e.Size, v.buf); ok {
+		v.buf, v.inUse = out[:0], true
+		v.last, v.lastOff = out, off
+		v.inflated++
+		return &decodedMember{Reader: bytes.NewReader(out), v: v}
 	}
 	return flate.NewReader(compressed)
 }
