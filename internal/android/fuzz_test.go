@@ -108,6 +108,12 @@ func FuzzOpen(f *testing.F) {
 	for _, s := range zipSeeds() {
 		f.Add(s)
 	}
+	// A JAR-signed APK, so mutations reach the signature check.
+	f.Add(signJAR(f, []jarMember{
+		{manifestName, buildAXML(sampleManifest(28))},
+		{"classes.dex", []byte("dex\n035\x00 code")},
+		{"res/a.xml", []byte("<a/>")},
+	}))
 	lim := extract.DefaultLimits()
 	lim.MaxEntries = 1000
 	lim.MaxFileSize = 4 * extract.MiB
@@ -133,6 +139,10 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 		a.ResolveString("@0x7f010000")
+		// The signature check runs after the members were read, as in a
+		// scan (it then reads decoded DEX files in place); apkverifier's
+		// messages carry no sentinel, only a panic would fail here.
+		_ = a.SignError()
 		a.Close()
 	})
 }

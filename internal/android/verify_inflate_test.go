@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/avast/apkparser"
 
 	"github.com/romscan/romscan/extract"
-	"github.com/romscan/romscan/internal/testutil"
 )
 
 // TestFastVerifyInflate: members read through apkparser's reader with the
@@ -174,38 +172,52 @@ func corruptCRC(t *testing.T, data []byte, name string) []byte {
 	return out
 }
 
-// TestCorpusFastVerifyV1: a v1-only APK still verifies with the fast path,
-// and the same APK with one member's content changed (re-deflated, so its
-// CRC is right but its digest is not) fails on that member.
-func TestCorpusFastVerifyV1(t *testing.T) {
-	p := testutil.Corpus(t, "apks/androguard/apksig/v1-only-with-rsa-1024.apk")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.SignError() != nil {
-		t.Fatalf("v1-only APK: SignErr %v, want a valid signature", a.SignError())
-	}
-	tampered := rewriteMember(t, data, "classes.dex", func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b })
-	// Verified before and after the scan has decoded the DEX file (then
-	// digested in place): the change is caught either way.
-	for _, decodeFirst := range []bool{false, true} {
-		a, err = Open(context.Background(), bytes.NewReader(tampered), int64(len(tampered)), extract.DefaultLimits())
+// TestFastVerifyV1: a JAR-signed (v1-only) APK verifies with the fast
+// decoder, and the same APK with one member changed (re-deflated, so its
+// CRC is right but its digest is not) fails naming that member, whether it
+// is verified before or after the scan decoded its DEX file.
+func TestFastVerifyV1(t *testing.T) {
+	dex := bytes.Repeat([]byte("dex\n035\x00 code and strings "), 20000)
+	apk := signJAR(t, []jarMember{
+		{manifestName, buildAXML(sampleManifest(28))},
+		{"classes.dex", dex},
+		{"res/layout/main.xml", []byte(strings.Repeat("<View/>", 200))},
+		{"assets/config.txt", []byte("endpoint=https://example.org/\n")},
+	})
+	open := func(data []byte, decodeFirst bool) *App {
+		t.Helper()
+		a, err := Open(context.Background(), bytes.NewReader(data), int64(len(data)), extract.DefaultLimits())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if decodeFirst {
-			if _, _, err := a.OpenMember("classes.dex", 1<<20); err != nil {
+			if _, _, err := a.OpenMember("classes.dex", extract.GiB); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if a.SignError() == nil || !strings.Contains(a.SignError().Error(), "classes.dex") {
-			t.Fatalf("tampered classes.dex (decoded first: %v): SignError %v, want a digest error naming it", decodeFirst, a.SignError())
+		return a
+	}
+	tampered := rewriteMember(t, apk, "classes.dex", func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b })
+	for _, decodeFirst := range []bool{false, true} {
+		a := open(apk, decodeFirst)
+		if !slices.Equal(a.Schemes, []int{1}) || len(a.Signers) != 1 {
+			t.Fatalf("schemes %v, signers %d: want one JAR signer", a.Schemes, len(a.Signers))
 		}
+		if err := a.SignError(); err != nil {
+			t.Errorf("v1-signed APK (DEX decoded first: %v): %v, want a valid signature", decodeFirst, err)
+		}
+		if err := open(tampered, decodeFirst).SignError(); err == nil || !strings.Contains(err.Error(), "classes.dex") {
+			t.Errorf("tampered classes.dex (DEX decoded first: %v): %v, want a digest error naming it", decodeFirst, err)
+		}
+	}
+}
+
+// TestCorpusFastVerifyV1: a v1-only APK of the corpus, signed by apksig's
+// test suite, verifies.
+func TestCorpusFastVerifyV1(t *testing.T) {
+	a := openCorpus(t, "apks/androguard/apksig/v1-only-with-rsa-1024.apk")
+	if err := a.SignError(); err != nil {
+		t.Fatalf("v1-only APK: %v, want a valid signature", err)
 	}
 }
 
