@@ -18,6 +18,9 @@ type budget struct {
 	cpuLimit        time.Duration
 	exceeded        bool
 	what            string // what was cut first
+	// wallStop says the wall-time backstop, not the CPU clock, stopped
+	// the work (a loaded machine may get there first).
+	wallStop bool
 }
 
 func newBudget(maxSteps int64, d time.Duration) *budget {
@@ -60,6 +63,7 @@ func (b *budget) over() bool { return b.exceeded }
 // late says whether the time limit has passed.
 func (b *budget) late() bool {
 	if time.Now().After(b.deadline) {
+		b.wallStop = true
 		return true
 	}
 	return b.cpu != nil && b.cpu() > b.cpuLimit
