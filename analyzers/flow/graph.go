@@ -132,22 +132,31 @@ type graph struct {
 	ids   map[nodeKey]int32
 	keys  []nodeKey
 	succ  [][]int32
-	// edges holds the edges of nodes with many successors; shorter lists
-	// are searched.
-	edges map[uint64]struct{}
-	src   map[int32]*srcSite
-	sink  map[int32]*sinkSite
+	// recent remembers edges added to nodes with many successors, by a
+	// hash of the edge (a slot holds the last edge hashed there). Shorter
+	// lists are searched; a longer list may get a repeat the table forgot,
+	// which the search from sources skips like any node seen. An index of
+	// every such edge held more memory than the repeats it saved.
+	recent *[recentEdges]uint64
+	src    map[int32]*srcSite
+	sink   map[int32]*sinkSite
 }
 
 // edgeScan is the successor count up to which an edge is looked for in
-// the list rather than in the edges map.
+// the whole list; past it, in the last edgeScan successors and in recent.
 const edgeScan = 8
+
+// recentEdges is the size of graph.recent.
+const (
+	recentBits  = 12
+	recentEdges = 1 << recentBits
+)
 
 // newGraph returns an empty graph with room for about nodes nodes.
 func newGraph(nodes int) *graph {
 	// About a sixth of the nodes are packed: most are method returns and
 	// parameters (dense) and fields.
-	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
+	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{},
 		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
@@ -287,25 +296,22 @@ func (g *graph) edge(from, to int32) {
 		return
 	}
 	succ := g.succ[from]
-	if len(succ) <= edgeScan {
-		for _, s := range succ {
-			if s == to {
-				return
-			}
-		}
-		if len(succ) == edgeScan {
-			// The list grows past the scan: index it.
-			for _, s := range succ {
-				g.edges[edgeKey(from, s)] = struct{}{}
-			}
-			g.edges[edgeKey(from, to)] = struct{}{}
-		}
-	} else {
-		k := edgeKey(from, to)
-		if _, ok := g.edges[k]; ok {
+	for _, s := range succ[max(len(succ)-edgeScan, 0):] {
+		if s == to {
 			return
 		}
-		g.edges[k] = struct{}{}
+	}
+	if len(succ) > edgeScan {
+		if g.recent == nil {
+			g.recent = new([recentEdges]uint64)
+		}
+		// Stored plus one, so that an empty slot matches no edge.
+		k := edgeKey(from, to) + 1
+		slot := &g.recent[(k*0x9e3779b97f4a7c15)>>(64-recentBits)]
+		if *slot == k {
+			return
+		}
+		*slot = k
 	}
 	g.succ[from] = append(succ, to)
 }
