@@ -351,7 +351,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	var hops []string
 	indirect, implicit := false, false
 	for i, n := range path {
-		k := e.g.keys[n]
+		k := e.g.key(n)
 		var hop string
 		switch k.kind {
 		case nSrc, nParam, nRet, nSink, nObj, nRead:

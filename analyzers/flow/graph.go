@@ -94,6 +94,14 @@ type nodeKey struct {
 	s    string
 }
 
+// storedKey is a nodeKey as the graph keeps it, half the size: its string
+// is graph.strs[s] (0: none).
+type storedKey struct {
+	kind nodeKind
+	m, i int32
+	s    int32
+}
+
 // srcSite is where a source value enters the app.
 type srcSite struct {
 	entry *signatures.APIEntry
@@ -130,8 +138,10 @@ type graph struct {
 	ret   []int32
 	param [][]int32
 	ids   map[nodeKey]int32
-	keys  []nodeKey
-	succ  [][]int32
+	keys  []storedKey
+	// strs holds the strings of the keys that have one ("" first).
+	strs []string
+	succ [][]int32
 	// recent remembers edges added to nodes with many successors, by a
 	// hash of the edge (a slot holds the last edge hashed there). Shorter
 	// lists are searched; a longer list may get a repeat the table forgot,
@@ -157,7 +167,7 @@ func newGraph(nodes int) *graph {
 	// About a sixth of the nodes are packed: most are method returns and
 	// parameters (dense) and fields.
 	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{},
-		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+		keys: make([]storedKey, 0, nodes), strs: []string{""}, succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
 // pack returns k as 64 bits when it has no string and its method id fits
@@ -286,7 +296,12 @@ func (g *graph) node(k nodeKey) int32 {
 // add appends a new node.
 func (g *graph) add(k nodeKey) int32 {
 	id := int32(len(g.keys))
-	g.keys = append(g.keys, k)
+	sk := storedKey{kind: k.kind, m: k.m, i: k.i}
+	if k.s != "" {
+		sk.s = int32(len(g.strs))
+		g.strs = append(g.strs, k.s)
+	}
+	g.keys = append(g.keys, sk)
 	g.succ = append(g.succ, nil)
 	return id
 }
@@ -314,6 +329,12 @@ func (g *graph) edge(from, to int32) {
 		*slot = k
 	}
 	g.succ[from] = append(succ, to)
+}
+
+// key returns node n's key.
+func (g *graph) key(n int32) nodeKey {
+	k := g.keys[n]
+	return nodeKey{kind: k.kind, m: k.m, i: k.i, s: g.strs[k.s]}
 }
 
 // edgeKey packs an edge into 64 bits.
