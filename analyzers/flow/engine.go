@@ -70,32 +70,53 @@ type foundEndpoint struct {
 // fold it); its head (callHead) and the rest (finishCall) are worked out
 // when an invoke of it is met.
 type callInfo struct {
-	ref    dex.MethodRef
-	params []string
-	ret    string
+	ref     dex.MethodRef
+	params  []string
+	offs    []uint16 // parameter slot → offset in the invoke's registers
+	targets []*method
+	source  *signatures.APIEntry
+	sink    *signatures.APIEntry
+	rare    *callRare  // what few calls have; nil for most
+	op      dex.Opcode // the first invoke of the reference met
+	model   model
 	// foldable and reflective say whether foldCall and reflection may
 	// know the call (by its class and name); calls they cannot know are
 	// not offered to them.
 	foldable, reflective bool
-	head                 bool // the fields below are known up to link (callHead)
-	source               *signatures.APIEntry
-	sink                 *signatures.APIEntry
-	targets              []*method
-	native               *method // an app native method: data handed to native code
-	model                model
+	head                 bool // offs, static, source, sink and link are known (callHead)
 	mutates              bool
 	static               bool
-	offs                 []uint16 // parameter slot → offset in the invoke's registers
-	bounded              bool     // Random.nextInt(int): the result is in [0, bound)
-	link                 bool     // a write-through wrapper's constructor (see wraps)
-	// channels: the framework queues the call puts to and gets from
-	channels *[2]string // put, get; nil for most calls
+	bounded              bool // Random.nextInt(int): the result is in [0, bound)
+	link                 bool // a write-through wrapper's constructor (see wraps)
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
-	op                           dex.Opcode // the first invoke of the reference met
-	full                         bool       // everything below link is known (finishCall)
+	full                         bool // the rest is known too (finishCall)
+}
+
+// callRare is the part of a call's information that few calls have, kept
+// apart: a large app holds a callInfo for every method it calls.
+type callRare struct {
+	native *method // an app native method: data handed to native code
+	// channels: the framework queues the call puts to and gets from
+	channels [2]string // put, get
 	// The last dispatch on a receiver of known class (see resolveKnown).
 	known *knownDispatch
+}
+
+// extra returns ci.rare, made when missing.
+func (ci *callInfo) extra() *callRare {
+	if ci.rare == nil {
+		ci.rare = &callRare{}
+	}
+	return ci.rare
+}
+
+// native returns the app native method the call reaches, if any.
+func (ci *callInfo) native() *method {
+	if ci.rare == nil {
+		return nil
+	}
+	return ci.rare.native
 }
 
 type fieldInfo struct {
@@ -244,7 +265,7 @@ func (dc *dexCache) methodRef(idx uint32) *callInfo {
 		return nil
 	}
 	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
-	ci.params, ci.ret = splitDesc(ref.Descriptor)
+	ci.params, _ = splitDesc(ref.Descriptor)
 	dc.calls[idx] = ci
 	return ci
 }
@@ -299,17 +320,17 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 // chanPut and chanGet name the framework queue a call puts to or gets
 // from ("" when none).
 func (ci *callInfo) chanPut() string {
-	if ci.channels == nil {
+	if ci.rare == nil {
 		return ""
 	}
-	return ci.channels[0]
+	return ci.rare.channels[0]
 }
 
 func (ci *callInfo) chanGet() string {
-	if ci.channels == nil {
+	if ci.rare == nil {
 		return ""
 	}
-	return ci.channels[1]
+	return ci.rare.channels[1]
 }
 
 // knownDispatch is the last dispatch of a call on a receiver of known
@@ -324,10 +345,11 @@ type knownDispatch struct {
 // is known, remembered per call for the last class: the register analysis
 // meets the same call again at each visit of its block.
 func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
-	k := ci.known
+	x := ci.extra()
+	k := x.known
 	if k == nil {
 		k = &knownDispatch{}
-		ci.known = k
+		x.known = k
 	}
 	if k.ty != ty || k.op != op {
 		k.op, k.ty = op, ty
@@ -354,13 +376,13 @@ func (e *engine) finishCall(ci *callInfo) {
 		ci.targets = e.p.resolve(op, ref, "")
 		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
 			if nm := e.p.lookup(ref.Class, sig{ref.Name, ref.Descriptor}); nm != nil && nm.access&dex.AccNative != 0 {
-				ci.native = nm
+				ci.extra().native = nm
 			}
 		}
 	}
-	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
+	ci.model, ci.mutates = classify(ref.Class, ref.Name, descRet(ref.Descriptor), ci.params)
 	if put, get := e.channel(ref); put != "" || get != "" {
-		ci.channels = &[2]string{put, get}
+		ci.extra().channels = [2]string{put, get}
 	}
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
@@ -878,7 +900,8 @@ func (em *emitMemo) reset() {
 // of returns node n's set of w words (valid until the next call).
 func (em *emitMemo) of(n int32, w int) []uint64 {
 	if int(n) >= len(em.stamp) {
-		size := max(int(n)+1, 2*len(em.stamp), 1024)
+		// A quarter more, not double: it holds a word per graph node.
+		size := max(int(n)+1, len(em.stamp)+len(em.stamp)/4, 1024)
 		em.at = append(em.at, make([]int32, size-len(em.at))...)
 		em.stamp = append(em.stamp, make([]uint32, size-len(em.stamp))...)
 	}
@@ -1123,7 +1146,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			s.org[recv] = r.labels[l] + 1
 		}
 	}
-	if ci.native != nil && !empty(argsOnly) {
+	if ci.native() != nil && !empty(argsOnly) {
 		h.out(argsOnly, h.sinkNode(ins, nil, "native", ci.ref.String()))
 	}
 	switch ci.model {
@@ -1176,7 +1199,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	case modelNoPropagate:
 		// A comparison or a size of tainted data says something about it:
 		// only through the implicit cell.
-		if r.implLabel >= 0 && !empty(acc) && ci.ret != "" && ci.ret != "V" && !strings.HasPrefix(ci.ret, "L") && !strings.HasPrefix(ci.ret, "[") {
+		if ret := descRet(ci.ref.Descriptor); r.implLabel >= 0 && !empty(acc) && ret != "" && ret != "V" && !strings.HasPrefix(ret, "L") && !strings.HasPrefix(ret, "[") {
 			h.out(acc, r.labels[r.implLabel])
 			res[r.implLabel/64] |= 1 << (r.implLabel % 64)
 		}

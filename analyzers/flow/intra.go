@@ -223,7 +223,8 @@ func (lm *labelMap) get(node int32) (int, bool) {
 // set gives node label l (node must be non-negative).
 func (lm *labelMap) set(node int32, l int) {
 	if int(node) >= len(lm.stamp) {
-		n := max(int(node)+1, 2*len(lm.stamp), 1024)
+		// A quarter more, not double: it holds a word per graph node.
+		n := max(int(node)+1, len(lm.stamp)+len(lm.stamp)/4, 1024)
 		lm.label = append(lm.label, make([]int32, n-len(lm.label))...)
 		lm.stamp = append(lm.stamp, make([]uint32, n-len(lm.stamp))...)
 	}

@@ -303,6 +303,16 @@ func splitDesc(desc string) (params []string, ret string) {
 	return splitParams(nil, desc), desc[end+1:]
 }
 
+// descRet returns the return type of a method descriptor ("" when
+// malformed), as splitDesc does.
+func descRet(desc string) string {
+	end := strings.IndexByte(desc, ')')
+	if !strings.HasPrefix(desc, "(") || end < 0 {
+		return ""
+	}
+	return desc[end+1:]
+}
+
 // splitParams appends the parameter types of a method descriptor to
 // params (what could be read of a malformed one).
 func splitParams(params []string, desc string) []string {
