@@ -392,7 +392,7 @@ func (e *engine) finishCall(ci *callInfo) {
 				continue
 			}
 			for _, t := range c.list {
-				if t.ref.Name == "doInBackground" && t.enc.CodeOff != 0 && len(ci.targets) < maxDispatch {
+				if t.ref.Name == "doInBackground" && t.codeOff != 0 && len(ci.targets) < maxDispatch {
 					ci.targets = append(ci.targets, t)
 				}
 			}
@@ -493,7 +493,7 @@ func (e *engine) analyzeAll(ctx context.Context) {
 func (e *engine) order() []*method {
 	order := make([]*method, 0, len(e.p.methods))
 	for _, m := range e.p.methods {
-		if m.enc.CodeOff != 0 {
+		if m.codeOff != 0 {
 			order = append(order, m)
 		}
 	}
@@ -523,7 +523,7 @@ func (e *engine) surelySource(ctx context.Context) bool {
 		if i%64 == 0 && ctx.Err() != nil {
 			return false
 		}
-		code, err := m.cls.dex.File.Code(&m.enc)
+		code, err := m.cls.dex.File.Code(m.encoded())
 		if err != nil || code == nil {
 			continue
 		}
@@ -544,7 +544,7 @@ func (e *engine) surelySource(ctx context.Context) bool {
 
 // method analyses one method and adds its edges to the graph.
 func (e *engine) method(m *method) {
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil {
 		if err != nil {
 			e.trunc++
@@ -1241,7 +1241,7 @@ func (e *engine) constRet(m *method) (int64, bool) {
 	}
 	var res constRetMemo
 	defer func() { res.known = true; e.constRets[m.id] = res }()
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil || len(code.Insns) > 16 {
 		return 0, false
 	}
@@ -1313,7 +1313,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 		seen := map[int32]bool{}
 		add := func(c *class) {
 			for _, m := range c.list {
-				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
+				if m.ref.Name != rc.name || m.codeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
 					continue
 				}
 				if ps, _ := splitDesc(m.ref.Descriptor); rc.nargs >= 0 && len(ps) != rc.nargs {
@@ -1418,7 +1418,7 @@ func (e *engine) retType(m *method) int32 {
 	}
 	res := int32(0)
 	defer func() { e.retTypes[m.id] = res + 1 }()
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil || len(code.Insns) > 32 {
 		return 0
 	}

@@ -567,7 +567,7 @@ func hasSources(ctx context.Context, t *analyzers.Target, p *program) bool {
 		if len(ancs) == 0 {
 			continue
 		}
-		for _, m := range c.methods {
+		for _, m := range c.list {
 			if strings.HasPrefix(m.ref.Name, "<") {
 				continue
 			}
