@@ -46,7 +46,7 @@ type engine struct {
 	methods      int // methods analysed
 	// callers lists, by method id, the methods calling it (for
 	// reachability).
-	callers [][]int32
+	callers lists
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
@@ -360,11 +360,11 @@ func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
 
 // addCaller notes that method caller calls callee (64 callers at most).
 func (e *engine) addCaller(callee, caller int32) {
-	if e.callers == nil {
-		e.callers = make([][]int32, len(e.p.methods))
+	if e.callers.len() == 0 {
+		e.callers.grow(len(e.p.methods))
 	}
-	if ls := e.callers[callee]; len(ls) < 64 {
-		e.callers[callee] = append(ls, caller)
+	if len(e.callers.of(callee)) < 64 {
+		e.callers.add(callee, caller)
 	}
 }
 

@@ -193,8 +193,8 @@ var componentBases = []string{"Landroid/app/Activity;", "Landroid/app/Service;",
 // does not declare; then everything they call.
 func (e *engine) reachable() []bool {
 	callees := make([][]int32, len(e.p.methods))
-	for callee, callers := range e.callers {
-		for _, c := range callers {
+	for callee := range e.callers.len() {
+		for _, c := range e.callers.of(int32(callee)) {
 			callees[c] = append(callees[c], int32(callee))
 		}
 	}

@@ -141,7 +141,7 @@ type graph struct {
 	keys  []storedKey
 	// strs holds the strings of the keys that have one ("" first).
 	strs []string
-	succ [][]int32
+	succ lists // by node
 	// recent remembers edges added to nodes with many successors, by a
 	// hash of the edge (a slot holds the last edge hashed there). Shorter
 	// lists are searched; a longer list may get a repeat the table forgot,
@@ -167,7 +167,7 @@ func newGraph(nodes int) *graph {
 	// About a sixth of the nodes are packed: most are method returns and
 	// parameters (dense) and fields.
 	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{},
-		keys: make([]storedKey, 0, nodes), strs: []string{""}, succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+		keys: make([]storedKey, 0, nodes), strs: []string{""}, succ: lists{at: make([]listAt, 0, nodes)}, src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
 // pack returns k as 64 bits when it has no string and its method id fits
@@ -302,7 +302,7 @@ func (g *graph) add(k nodeKey) int32 {
 		g.strs = append(g.strs, k.s)
 	}
 	g.keys = append(g.keys, sk)
-	g.succ = append(g.succ, nil)
+	g.succ.at = append(g.succ.at, listAt{})
 	return id
 }
 
@@ -310,7 +310,7 @@ func (g *graph) edge(from, to int32) {
 	if from == to {
 		return
 	}
-	succ := g.succ[from]
+	succ := g.succ.of(from)
 	for _, s := range succ[max(len(succ)-edgeScan, 0):] {
 		if s == to {
 			return
@@ -328,7 +328,7 @@ func (g *graph) edge(from, to int32) {
 		}
 		*slot = k
 	}
-	g.succ[from] = append(succ, to)
+	g.succ.add(from, to)
 }
 
 // key returns node n's key.
@@ -363,7 +363,7 @@ func (g *graph) paths(from int32, b *budget, explicitOnly bool, sc *searchScratc
 			}
 			fn(n, path)
 		}
-		for _, s := range g.succ[n] {
+		for _, s := range g.succ.of(n) {
 			if explicitOnly && g.keys[s].kind == nImpl {
 				continue
 			}
