@@ -882,9 +882,9 @@ func (h *mhooks) edges(t []uint64, n int32) {
 // taint set by node, stamped per method so that moving to the next method
 // does not clear it.
 type emitMemo struct {
-	at    []int32 // node → offset in sets
-	stamp []uint32
-	gen   uint32
+	at    []int32  // node → offset in sets
+	stamp []uint16 // 16 bits: a table of a word per graph node
+	gen   uint16
 	sets  []uint64
 }
 
@@ -903,7 +903,7 @@ func (em *emitMemo) of(n int32, w int) []uint64 {
 		// A quarter more, not double: it holds a word per graph node.
 		size := max(int(n)+1, len(em.stamp)+len(em.stamp)/4, 1024)
 		em.at = append(em.at, make([]int32, size-len(em.at))...)
-		em.stamp = append(em.stamp, make([]uint32, size-len(em.stamp))...)
+		em.stamp = append(em.stamp, make([]uint16, size-len(em.stamp))...)
 	}
 	if em.stamp[n] != em.gen {
 		em.stamp[n], em.at[n] = em.gen, int32(len(em.sets))

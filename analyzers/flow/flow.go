@@ -410,9 +410,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		sinkID += " on a network connection"
 	}
 	dl := func(m *method) string { return m.cls.dex.Loc.String() }
-	srcEv := finding.Evidence{Location: dl(src.m), Class: src.m.ref.Class, Method: src.m.ref.Name + src.m.ref.Descriptor, API: src.api, Offset: src.off,
+	srcEv := finding.Evidence{Location: dl(src.m), Class: src.m.cls.name, Method: src.m.ref.Name + src.m.ref.Descriptor, API: src.api, Offset: src.off,
 		Note: "source " + src.entry.ID}
-	sinkEv := finding.Evidence{Location: dl(sk.m), Class: sk.m.ref.Class, Method: sk.m.ref.Name + sk.m.ref.Descriptor, API: sk.api, Offset: sk.off,
+	sinkEv := finding.Evidence{Location: dl(sk.m), Class: sk.m.cls.name, Method: sk.m.ref.Name + sk.m.ref.Descriptor, API: sk.api, Offset: sk.off,
 		Note: "sink " + sinkID + "; path: " + strings.Join(hops, " → ")}
 	ev := []finding.Evidence{srcEv, sinkEv}
 	var eps []string
@@ -424,7 +424,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	if len(eps) > 0 {
 		ev[1].String = eps[0]
 		for _, v := range eps[1:] {
-			ev = append(ev, finding.Evidence{Location: dl(sk.m), Class: sk.m.ref.Class, Method: sk.m.ref.Name + sk.m.ref.Descriptor, String: v, Note: "endpoint given to the sink"})
+			ev = append(ev, finding.Evidence{Location: dl(sk.m), Class: sk.m.cls.name, Method: sk.m.ref.Name + sk.m.ref.Descriptor, String: v, Note: "endpoint given to the sink"})
 		}
 	}
 	title := fmt.Sprintf("%s data reaches %s", src.entry.Category, strings.ToLower(sinkName))
@@ -488,7 +488,7 @@ func (e *engine) endpointFindings(t *analyzers.Target) []finding.Finding {
 			RuleID: RuleEndpointFolded, Title: "Endpoint assembled or decoded in code", Category: "endpoints",
 			Severity: finding.Low, Confidence: finding.MediumConfidence, Package: t.Package,
 			Description: fmt.Sprintf("The code builds the endpoint %s at run time (%s); it appears in no string constant as such.", v, f.how),
-			Evidence: []finding.Evidence{{Location: m.cls.dex.Loc.String(), Class: m.ref.Class, Method: m.ref.Name + m.ref.Descriptor, String: v,
+			Evidence: []finding.Evidence{{Location: m.cls.dex.Loc.String(), Class: m.cls.name, Method: m.ref.Name + m.ref.Descriptor, String: v,
 				Offset: 0, Note: "recovered: " + f.how}},
 			Tags: []string{"endpoint", "recovered"},
 		})

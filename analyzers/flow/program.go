@@ -75,24 +75,28 @@ func (c *class) add(m *method) {
 // method is an app method, with or without code.
 type method struct {
 	cls     *class
-	ref     dex.MethodRef
+	ref     methodName // its class is cls.name
 	id      int32
 	access  uint32
 	codeOff uint32 // 0: no code (abstract or native)
 }
 
+// methodName is a method's name and descriptor.
+type methodName struct{ Name, Descriptor string }
+
 // encoded returns the method as the DEX reader takes it to read its code.
 func (m *method) encoded() *dex.EncodedMethod {
-	return &dex.EncodedMethod{Ref: m.ref, Access: m.access, CodeOff: m.codeOff}
+	ref := dex.MethodRef{Class: m.cls.name, Name: m.ref.Name, Descriptor: m.ref.Descriptor}
+	return &dex.EncodedMethod{Ref: ref, Access: m.access, CodeOff: m.codeOff}
 }
 
 func (m *method) static() bool { return m.access&dex.AccStatic != 0 }
 
 // key is "Lcls;->name(desc)ret".
-func (m *method) String() string { return m.ref.Class + "->" + m.ref.Name + m.ref.Descriptor }
+func (m *method) String() string { return m.cls.name + "->" + m.ref.Name + m.ref.Descriptor }
 
 // short names the method for paths: "Cls.name".
-func (m *method) short() string { return shortMethod(m.ref.Class, m.ref.Name) }
+func (m *method) short() string { return shortMethod(m.cls.name, m.ref.Name) }
 
 func shortMethod(cls, name string) string {
 	c := strings.TrimSuffix(strings.TrimPrefix(cls, "L"), ";")
@@ -162,7 +166,7 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 				if cl.method(sig{em.Ref.Name, em.Ref.Descriptor}) != nil {
 					continue
 				}
-				slab = append(slab, method{id: int32(len(p.methods)), cls: cl, ref: em.Ref, access: em.Access, codeOff: em.CodeOff})
+				slab = append(slab, method{id: int32(len(p.methods)), cls: cl, ref: methodName{em.Ref.Name, em.Ref.Descriptor}, access: em.Access, codeOff: em.CodeOff})
 				m := &slab[len(slab)-1]
 				cl.add(m)
 				p.methods = append(p.methods, m)
