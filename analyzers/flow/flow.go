@@ -192,10 +192,11 @@ var componentBases = []string{"Landroid/app/Activity;", "Landroid/app/Service;",
 // static initialisers, minus those of components the manifest disables or
 // does not declare; then everything they call.
 func (e *engine) reachable() []bool {
-	callees := make([][]int32, len(e.p.methods))
+	var callees lists
+	callees.grow(len(e.p.methods))
 	for callee := range e.callers.len() {
 		for _, c := range e.callers.of(int32(callee)) {
-			callees[c] = append(callees[c], int32(callee))
+			callees.add(c, int32(callee))
 		}
 	}
 	reach := make([]bool, len(e.p.methods))
@@ -210,7 +211,7 @@ func (e *engine) reachable() []bool {
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, c := range callees[x] {
+		for _, c := range callees.of(x) {
 			if !reach[c] {
 				reach[c] = true
 				stack = append(stack, c)

@@ -136,7 +136,7 @@ type graph struct {
 	// The nodes met most, method returns and parameters, by method id
 	// (node id plus one; 0: none yet): an index, not a hash.
 	ret   []int32
-	param [][]int32
+	param lists // by method: its slots
 	ids   map[nodeKey]int32
 	keys  []storedKey
 	// strs holds the strings of the keys that have one ("" first).
@@ -200,21 +200,16 @@ func (g *graph) dense(k nodeKey, grow bool) *int32 {
 		}
 		return &g.ret[k.m]
 	case k.kind == nParam && k.i >= 0 && k.i < maxDenseParam:
-		if int(k.m) >= len(g.param) {
+		if int(k.m) >= g.param.len() {
 			if !grow {
 				return nil
 			}
-			g.param = growTo(g.param, int(k.m)+1)
+			g.param.at = growTo(g.param.at, int(k.m)+1)
 		}
-		ps := g.param[k.m]
-		if int(k.i) >= len(ps) {
-			if !grow {
-				return nil
-			}
-			ps = growTo(ps, int(k.i)+1)
-			g.param[k.m] = ps
+		if int(k.i) >= len(g.param.of(k.m)) && !grow {
+			return nil
 		}
-		return &ps[k.i]
+		return g.param.cell(k.m, int(k.i))
 	}
 	return nil
 }

@@ -61,3 +61,12 @@ func (l *lists) take(k int) uint32 {
 	l.pool = append(l.pool, make([]int32, 1<<k)...)
 	return off
 }
+
+// cell returns value j of list i, the list growing with zeros to hold it
+// (valid until the next add or cell).
+func (l *lists) cell(i int32, j int) *int32 {
+	for int(l.at[i].n) <= j {
+		l.add(i, 0)
+	}
+	return &l.pool[l.at[i].off+uint32(j)]
+}

@@ -47,3 +47,33 @@ func TestLists(t *testing.T) {
 		})
 	}
 }
+
+// TestListsCell: a cell past a list's end grows the list with zeros, and
+// what was stored stays.
+func TestListsCell(t *testing.T) {
+	tests := []struct {
+		name  string
+		cells []int // cells set, in order, to their index plus one
+		want  []int32
+	}{
+		{name: "in_order", cells: []int{0, 1, 2}, want: []int32{1, 2, 3}},
+		{name: "gap", cells: []int{4, 1}, want: []int32{0, 2, 0, 0, 5}},
+		{name: "same_twice", cells: []int{2, 2, 0}, want: []int32{1, 0, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l lists
+			l.grow(2)
+			l.add(1, 7) // a neighbour whose room must not be touched
+			for _, j := range tt.cells {
+				*l.cell(0, j) = int32(j + 1)
+			}
+			if got := l.of(0); !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if got := l.of(1); !slices.Equal(got, []int32{7}) {
+				t.Errorf("neighbour: got %v, want [7]", got)
+			}
+		})
+	}
+}
