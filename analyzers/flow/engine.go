@@ -66,12 +66,11 @@ type foundEndpoint struct {
 }
 
 // callInfo is what one method reference means to the analysis. It is
-// read first (the reference, its parameters, whether the constant pass may
+// read first (the reference, whether the constant pass may
 // fold it); its head (callHead) and the rest (finishCall) are worked out
 // when an invoke of it is met.
 type callInfo struct {
 	ref     dex.MethodRef
-	params  []string
 	offs    []uint16 // parameter slot → offset in the invoke's registers
 	targets []*method
 	source  *signatures.APIEntry
@@ -265,7 +264,6 @@ func (dc *dexCache) methodRef(idx uint32) *callInfo {
 		return nil
 	}
 	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
-	ci.params, _ = splitDesc(ref.Descriptor)
 	dc.calls[idx] = ci
 	return ci
 }
@@ -290,12 +288,13 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci.head = true
 	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
-	ci.offs = make([]uint16, 0, len(ci.params)+1)
+	params, _ := splitDesc(ci.ref.Descriptor)
+	ci.offs = make([]uint16, 0, len(params)+1)
 	if !ci.static {
 		ci.offs = append(ci.offs, 0)
 		off = 1
 	}
-	for _, p := range ci.params {
+	for _, p := range params {
 		ci.offs = append(ci.offs, uint16(off))
 		off++
 		if wide(p) {
@@ -313,7 +312,7 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 			ci.sink = x
 		}
 	}
-	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.link = wraps(ref.Class, ref.Name, params)
 	return ci
 }
 
@@ -380,7 +379,8 @@ func (e *engine) finishCall(ci *callInfo) {
 			}
 		}
 	}
-	ci.model, ci.mutates = classify(ref.Class, ref.Name, descRet(ref.Descriptor), ci.params)
+	params, ret := splitDesc(ref.Descriptor)
+	ci.model, ci.mutates = classify(ref.Class, ref.Name, ret, params)
 	if put, get := e.channel(ref); put != "" || get != "" {
 		ci.extra().channels = [2]string{put, get}
 	}
