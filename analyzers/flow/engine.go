@@ -150,6 +150,15 @@ func (e *engine) restart() *engine {
 	return n
 }
 
+// releaseScratch drops what only the analysis of methods needs (call and
+// field information, the per-method buffers, the memos), so that the
+// search for flows does not hold it.
+func (e *engine) releaseScratch() {
+	e.dexes, e.reflTargets, e.endpointMemo, e.fieldStr, e.fieldRefl = nil, nil, nil, nil, nil
+	e.retTypes, e.constRets = nil, nil
+	e.run, e.hooks, e.cs = run{}, mhooks{}, constScratch{}
+}
+
 func (e *engine) typeID(name string) int32 {
 	if id, ok := e.types[name]; ok {
 		return id

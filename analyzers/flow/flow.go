@@ -134,6 +134,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	} else {
 		e.analyzeAll(ctx)
 	}
+	e.releaseScratch()
 	var out []finding.Finding
 	if len(e.g.src) > 0 {
 		// Without a source there is no flow: reachability is not needed.
