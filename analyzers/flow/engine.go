@@ -231,25 +231,23 @@ func (e *engine) inheritsFramework(class, t string) bool {
 
 // dexCache is what the references of one DEX file mean, by index: read
 // and worked out once per app instead of per instruction (a slice index,
-// not a map lookup and the file's lock).
+// not a map lookup and the file's lock). The tables hold 32-bit positions
+// in slabs rather than pointers: they are sized to the whole DEX, most of
+// whose references the app's own code never makes.
 type dexCache struct {
-	dx    *dex.File
-	calls []*callInfo // by method index; nil: not read yet
-	flds  []*fieldInfo
+	dx       *dex.File
+	calls    []int32 // by method index: 0 not read yet, -1 unreadable, else position in callSlab plus one
+	flds     []int32 // by field index, the same way
+	callSlab slab[callInfo]
+	fldSlab  slab[fieldInfo]
 }
-
-// Sentinels of references met and unreadable.
-var (
-	badCall  = &callInfo{}
-	badField = &fieldInfo{}
-)
 
 // cache returns the reference tables of a DEX file.
 func (e *engine) cache(dx *dex.File) *dexCache {
 	if dc := e.dexes[dx]; dc != nil {
 		return dc
 	}
-	dc := &dexCache{dx: dx, calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
+	dc := &dexCache{dx: dx, calls: make([]int32, dx.NumMethods()), flds: make([]int32, dx.NumFields())}
 	e.dexes[dx] = dc
 	return dc
 }
@@ -261,21 +259,44 @@ func (dc *dexCache) methodRef(idx uint32) *callInfo {
 	if int64(idx) >= int64(len(dc.calls)) {
 		return nil // out of range: unreadable
 	}
-	if ci := dc.calls[idx]; ci != nil {
-		if ci == badCall {
-			return nil
-		}
-		return ci
+	switch at := dc.calls[idx]; {
+	case at > 0:
+		return dc.callSlab.at(at - 1)
+	case at < 0:
+		return nil
 	}
 	ref, err := dc.dx.Method(idx)
 	if err != nil {
-		dc.calls[idx] = badCall
+		dc.calls[idx] = -1
 		return nil
 	}
-	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
-	dc.calls[idx] = ci
+	at, ci := dc.callSlab.alloc()
+	*ci = callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
+	dc.calls[idx] = at + 1
 	return ci
 }
+
+// slab allocates values of one type in chunks, addressed by position: a
+// position is half a pointer, and a chunk one allocation.
+type slab[T any] struct {
+	chunks [][]T
+	n      uint32
+}
+
+const slabChunk = 128
+
+// alloc returns a new zero value and its position.
+func (s *slab[T]) alloc() (int32, *T) {
+	if s.n%slabChunk == 0 {
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+	at := s.n
+	s.n++
+	return int32(at), &s.chunks[at/slabChunk][at%slabChunk]
+}
+
+// at returns the value at position at.
+func (s *slab[T]) at(at int32) *T { return &s.chunks[uint32(at)/slabChunk][uint32(at)%slabChunk] }
 
 // call returns what a method reference means, complete.
 func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
@@ -413,22 +434,23 @@ func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
 	if int64(idx) >= int64(len(dc.flds)) {
 		return nil // out of range: unreadable
 	}
-	if fi := dc.flds[idx]; fi != nil {
-		if fi == badField {
-			return nil
-		}
-		return fi
+	switch at := dc.flds[idx]; {
+	case at > 0:
+		return dc.fldSlab.at(at - 1)
+	case at < 0:
+		return nil
 	}
 	ref, err := dc.dx.Field(idx)
 	if err != nil {
-		dc.flds[idx] = badField
+		dc.flds[idx] = -1
 		return nil
 	}
-	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
+	at, fi := dc.fldSlab.alloc()
+	*fi = fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
-	dc.flds[idx] = fi
+	dc.flds[idx] = at + 1
 	return fi
 }
 
