@@ -43,7 +43,7 @@ type sig struct{ name, desc string }
 
 // methodScan is the method count up to which a class's methods are
 // looked up in its list rather than indexed.
-const methodScan = 8
+const methodScan = 32
 
 // method returns the class's method of that name and descriptor, if any.
 func (c *class) method(k sig) *method {
