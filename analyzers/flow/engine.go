@@ -70,14 +70,18 @@ type foundEndpoint struct {
 // fold it); its head (callHead) and the rest (finishCall) are worked out
 // when an invoke of it is met.
 type callInfo struct {
-	ref     dex.MethodRef
-	offs    []uint16 // parameter slot → offset in the invoke's registers
-	targets []*method
-	source  *signatures.APIEntry
-	sink    *signatures.APIEntry
-	rare    *callRare  // what few calls have; nil for most
-	op      dex.Opcode // the first invoke of the reference met
-	model   model
+	ref dex.MethodRef
+	// Where the call's parameter offsets (slot → offset in the invoke's
+	// registers) and its app targets are in its dexCache's pools (see
+	// offs and targets): a slice each took 24 bytes of every call.
+	offsAt, targetsAt uint32
+	nOffs             uint16
+	nTargets          uint8
+	source            *signatures.APIEntry
+	sink              *signatures.APIEntry
+	rare              *callRare  // what few calls have; nil for most
+	op                dex.Opcode // the first invoke of the reference met
+	model             model
 	// foldable and reflective say whether foldCall and reflection may
 	// know the call (by its class and name); calls they cannot know are
 	// not offered to them.
@@ -240,6 +244,22 @@ type dexCache struct {
 	flds     []int32 // by field index, the same way
 	callSlab slab[callInfo]
 	fldSlab  slab[fieldInfo]
+	// The pools of callInfo's offsets and targets.
+	offPool    []uint16
+	targetPool []*method
+}
+
+// offs returns a call's parameter offsets: slot → offset in the invoke's
+// registers.
+func (dc *dexCache) offs(ci *callInfo) []uint16 {
+	end := ci.offsAt + uint32(ci.nOffs)
+	return dc.offPool[ci.offsAt:end:end]
+}
+
+// targets returns the app methods a call may run.
+func (dc *dexCache) targets(ci *callInfo) []*method {
+	end := ci.targetsAt + uint32(ci.nTargets)
+	return dc.targetPool[ci.targetsAt:end:end]
 }
 
 // cache returns the reference tables of a DEX file.
@@ -302,7 +322,7 @@ func (s *slab[T]) at(at int32) *T { return &s.chunks[uint32(at)/slabChunk][uint3
 func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci := e.callHead(dc, op, idx)
 	if ci != nil && !ci.full {
-		e.finishCall(ci)
+		e.finishCall(dc, ci)
 	}
 	return ci
 }
@@ -319,18 +339,20 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
 	params, _ := splitDesc(ci.ref.Descriptor)
-	ci.offs = make([]uint16, 0, len(params)+1)
+	start := len(dc.offPool)
 	if !ci.static {
-		ci.offs = append(ci.offs, 0)
+		dc.offPool = append(dc.offPool, 0)
 		off = 1
 	}
 	for _, p := range params {
-		ci.offs = append(ci.offs, uint16(off))
+		dc.offPool = append(dc.offPool, uint16(off))
 		off++
 		if wide(p) {
 			off++
 		}
 	}
+	// At most 256 parameters (splitParams) and the receiver.
+	ci.offsAt, ci.nOffs = uint32(start), uint16(len(dc.offPool)-start)
 	ref := ci.ref
 	// A framework API in the catalogue wins over an app class of the same
 	// name: the platform's class is the one loaded.
@@ -398,12 +420,13 @@ func (e *engine) addCaller(callee, caller int32) {
 }
 
 // finishCall fills in the rest of a call's information.
-func (e *engine) finishCall(ci *callInfo) {
+func (e *engine) finishCall(dc *dexCache, ci *callInfo) {
 	ci.full = true
 	ref, op := ci.ref, ci.op
+	var targets []*method
 	if ci.source == nil {
-		ci.targets = e.p.resolve(op, ref, "")
-		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
+		targets = e.p.resolve(op, ref, "")
+		if len(targets) == 0 && e.p.classes[ref.Class] != nil {
 			if nm := e.p.lookup(ref.Class, sig{ref.Name, ref.Descriptor}); nm != nil && nm.access&dex.AccNative != 0 {
 				ci.extra().native = nm
 			}
@@ -422,12 +445,15 @@ func (e *engine) finishCall(ci *callInfo) {
 				continue
 			}
 			for _, t := range c.list {
-				if t.ref.Name == "doInBackground" && t.codeOff != 0 && len(ci.targets) < maxDispatch {
-					ci.targets = append(ci.targets, t)
+				if t.ref.Name == "doInBackground" && t.codeOff != 0 && len(targets) < maxDispatch {
+					targets = append(targets, t)
 				}
 			}
 		}
 	}
+	// At most maxDispatch targets.
+	ci.targetsAt, ci.nTargets = uint32(len(dc.targetPool)), uint8(len(targets))
+	dc.targetPool = append(dc.targetPool, targets...)
 }
 
 func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
@@ -836,8 +862,8 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				e.g.src[n] = &srcSite{entry: ci.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ci.ref.String(), param: -1}
 			}
 			h.lab[idx] = h.labels(label(n))
-		case len(ci.targets) > 0:
-			for _, t := range ci.targets {
+		case ci.nTargets > 0:
+			for _, t := range h.dc.targets(ci) {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
 				e.addCaller(t.id, h.m.id)
 			}
@@ -1074,11 +1100,12 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return
 	}
+	offs := h.dc.offs(ci)
 	slot := func(i int) (uint32, bool) {
-		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
+		if i >= len(offs) || int(offs[i]) >= len(ins.Args) {
 			return 0, false
 		}
-		return ins.Args[ci.offs[i]], true
+		return ins.Args[offs[i]], true
 	}
 	if ci.bounded {
 		// Random.nextInt(n) is in [0, n): branches on it may be decided.
@@ -1090,7 +1117,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	}
 	acc := scratch(&r.acc2, r.w)
 	argsOnly := scratch(&r.acc3, r.w)
-	for i := range ci.offs {
+	for i := range offs {
 		if reg, ok := slot(i); ok {
 			or(acc, r.taint(s, reg))
 			if i > 0 || ci.static {
@@ -1109,7 +1136,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		res[l/64] |= 1 << (l % 64)
 		return
 	}
-	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && len(ci.targets) == 0 {
+	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && ci.nTargets == 0 {
 		if h.keyedInvoke(idx, ins, r, s, ci, slot) {
 			return
 		}
@@ -1120,8 +1147,8 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return
 	}
-	if len(ci.targets) > 0 {
-		targets := ci.targets
+	if ci.nTargets > 0 {
+		targets := h.dc.targets(ci)
 		if !ci.static && ci.model != modelAsyncExec {
 			if reg, ok := slot(0); ok && r.ok(reg) && s.ty[reg] != 0 {
 				if t := h.e.resolveKnown(ci, ins.Op, s.ty[reg]); len(t) > 0 {
@@ -1137,7 +1164,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 				}
 				continue
 			}
-			for i := range ci.offs {
+			for i := range offs {
 				if reg, ok := slot(i); ok {
 					if tt := r.taint(s, reg); !empty(tt) {
 						h.out(tt, h.node(nodeKey{kind: nParam, m: t.id, i: int32(i)}))
@@ -1394,10 +1421,11 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
 	res := r.result(s)
 	slot := func(i int) []uint64 {
-		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
+		offs := h.dc.offs(ci)
+		if i >= len(offs) || int(offs[i]) >= len(ins.Args) {
 			return nil
 		}
-		return r.taint(s, ins.Args[ci.offs[i]])
+		return r.taint(s, ins.Args[offs[i]])
 	}
 	var recv, arr []uint64
 	switch ci.ref.Name {
