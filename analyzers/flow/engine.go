@@ -125,8 +125,8 @@ func (ci *callInfo) native() *method {
 type fieldInfo struct {
 	key       string
 	g         *graph // the graph node is a node of
-	node      int32
 	source    *signatures.APIEntry
+	node      int32
 	lib       bool // a framework field
 	container bool // an object array or a container: elements keyed
 }
@@ -147,6 +147,10 @@ func (e *engine) restart() *engine {
 	// The graph has a few nodes per method (parameters, returns, call
 	// sites): room for them saves growing it step by step.
 	n.g = newGraph(4 * len(e.p.methods))
+	// Return and parameter cells are indexed by method id: room for
+	// every method (growing would double).
+	n.g.ret = make([]int32, 0, len(e.p.methods))
+	n.g.param.at = make([]listAt, 0, len(e.p.methods))
 	n.manifest = e.manifest
 	n.dexes, n.reflTargets, n.types, n.names, n.endpointMemo = e.dexes, e.reflTargets, e.types, e.names, e.endpointMemo
 	// What a method returns depends on its code alone.
