@@ -146,10 +146,14 @@ type graph struct {
 	// hash of the edge (a slot holds the last edge hashed there). Shorter
 	// lists are searched; a longer list may get a repeat the table forgot,
 	// which the search from sources skips like any node seen. An index of
-	// every such edge held more memory than the repeats it saved.
-	recent *[recentEdges]uint64
-	src    map[int32]*srcSite
-	sink   map[int32]*sinkSite
+	// every such edge held more memory than the repeats it saved in real
+	// apps; code made to repeat edges past recent's reach (longEdges grows
+	// past exactAfter) gets that index (exact), so repeats stay bounded.
+	recent    *[recentEdges]uint64
+	longEdges int
+	exact     map[uint64]struct{}
+	src       map[int32]*srcSite
+	sink      map[int32]*sinkSite
 }
 
 // edgeScan is the successor count up to which an edge is looked for in
@@ -311,7 +315,19 @@ func (g *graph) edge(from, to int32) {
 			return
 		}
 	}
-	if len(succ) > edgeScan {
+	switch {
+	case g.exact != nil && len(succ) >= edgeScan:
+		k := edgeKey(from, to)
+		if _, ok := g.exact[k]; ok {
+			return
+		}
+		if len(succ) == edgeScan { // the list grows past the scan: index it
+			for _, s := range succ {
+				g.exact[edgeKey(from, s)] = struct{}{}
+			}
+		}
+		g.exact[k] = struct{}{}
+	case len(succ) > edgeScan:
 		if g.recent == nil {
 			g.recent = new([recentEdges]uint64)
 		}
@@ -322,8 +338,30 @@ func (g *graph) edge(from, to int32) {
 			return
 		}
 		*slot = k
+		if g.longEdges++; g.longEdges > exactAfter(len(g.keys)) {
+			g.indexLong()
+		}
 	}
 	g.succ.add(from, to)
+}
+
+// exactAfter is the number of edges added to long successor lists after
+// which they are indexed: real apps stay well below it (about one and a
+// half per node in the largest of the corpus).
+func exactAfter(nodes int) int { return max(1<<16, 4*nodes) }
+
+// indexLong indexes every edge of the long successor lists, from which on
+// a repeat is never added.
+func (g *graph) indexLong() {
+	g.exact = map[uint64]struct{}{}
+	for n := range g.succ.len() {
+		if succ := g.succ.of(int32(n)); len(succ) > edgeScan {
+			for _, s := range succ {
+				g.exact[edgeKey(int32(n), s)] = struct{}{}
+			}
+		}
+	}
+	g.recent = nil
 }
 
 // key returns node n's key.
