@@ -97,6 +97,7 @@ type constScratch struct {
 	argp     []*cval
 	none     cval // what an out-of-range register holds
 	argTypes []string
+	params   []string // a call's parameter types
 }
 
 // constPass folds the constants of one method. The result is valid until
@@ -283,7 +284,11 @@ func (e *engine) constPass(insns []dex.Instruction, code *dex.Code, nregs int, d
 			if mr == nil {
 				break
 			}
-			ref, params := mr.ref, mr.params
+			ref := mr.ref
+			// Read from the descriptor here rather than kept with every
+			// call's information (a large app holds ten thousand).
+			params := splitParams(sc.params[:0], ref.Descriptor)
+			sc.params = params
 			static := op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 			// The arguments are read in place (a value is large); copies
 			// are made only for the calls the folders may know.

@@ -46,7 +46,7 @@ type engine struct {
 	methods      int // methods analysed
 	// callers lists, by method id, the methods calling it (for
 	// reachability).
-	callers [][]int32
+	callers lists
 	// manifest says whether the app's manifest is known.
 	manifest    bool
 	reflTargets map[reflCall]*reflTarget
@@ -66,43 +66,67 @@ type foundEndpoint struct {
 }
 
 // callInfo is what one method reference means to the analysis. It is
-// read first (the reference, its parameters, whether the constant pass may
+// read first (the reference, whether the constant pass may
 // fold it); its head (callHead) and the rest (finishCall) are worked out
 // when an invoke of it is met.
 type callInfo struct {
-	ref    dex.MethodRef
-	params []string
-	ret    string
+	ref dex.MethodRef
+	// Where the call's parameter offsets (slot → offset in the invoke's
+	// registers) and its app targets are in its dexCache's pools (see
+	// offs and targets): a slice each took 24 bytes of every call.
+	offsAt, targetsAt uint32
+	nOffs             uint16
+	nTargets          uint8
+	source            *signatures.APIEntry
+	sink              *signatures.APIEntry
+	rare              *callRare  // what few calls have; nil for most
+	op                dex.Opcode // the first invoke of the reference met
+	model             model
 	// foldable and reflective say whether foldCall and reflection may
 	// know the call (by its class and name); calls they cannot know are
 	// not offered to them.
 	foldable, reflective bool
-	head                 bool // the fields below are known up to link (callHead)
-	source               *signatures.APIEntry
-	sink                 *signatures.APIEntry
-	targets              []*method
-	native               *method // an app native method: data handed to native code
-	model                model
+	head                 bool // offs, static, source, sink and link are known (callHead)
 	mutates              bool
 	static               bool
-	offs                 []uint16 // parameter slot → offset in the invoke's registers
-	bounded              bool     // Random.nextInt(int): the result is in [0, bound)
-	link                 bool     // a write-through wrapper's constructor (see wraps)
-	// channels: the framework queues the call puts to and gets from
-	channels *[2]string // put, get; nil for most calls
+	bounded              bool // Random.nextInt(int): the result is in [0, bound)
+	link                 bool // a write-through wrapper's constructor (see wraps)
 	// keyed container access (see keyedCall)
 	keyRead, keyWrite, stringKey bool
-	op                           dex.Opcode // the first invoke of the reference met
-	full                         bool       // everything below link is known (finishCall)
+	full                         bool // the rest is known too (finishCall)
+}
+
+// callRare is the part of a call's information that few calls have, kept
+// apart: a large app holds a callInfo for every method it calls.
+type callRare struct {
+	native *method // an app native method: data handed to native code
+	// channels: the framework queues the call puts to and gets from
+	channels [2]string // put, get
 	// The last dispatch on a receiver of known class (see resolveKnown).
 	known *knownDispatch
+}
+
+// extra returns ci.rare, made when missing.
+func (ci *callInfo) extra() *callRare {
+	if ci.rare == nil {
+		ci.rare = &callRare{}
+	}
+	return ci.rare
+}
+
+// native returns the app native method the call reaches, if any.
+func (ci *callInfo) native() *method {
+	if ci.rare == nil {
+		return nil
+	}
+	return ci.rare.native
 }
 
 type fieldInfo struct {
 	key       string
 	g         *graph // the graph node is a node of
-	node      int32
 	source    *signatures.APIEntry
+	node      int32
 	lib       bool // a framework field
 	container bool // an object array or a container: elements keyed
 }
@@ -123,11 +147,24 @@ func (e *engine) restart() *engine {
 	// The graph has a few nodes per method (parameters, returns, call
 	// sites): room for them saves growing it step by step.
 	n.g = newGraph(4 * len(e.p.methods))
+	// Return and parameter cells are indexed by method id: room for
+	// every method (growing would double).
+	n.g.ret = make([]int32, 0, len(e.p.methods))
+	n.g.param.at = make([]listAt, 0, len(e.p.methods))
 	n.manifest = e.manifest
 	n.dexes, n.reflTargets, n.types, n.names, n.endpointMemo = e.dexes, e.reflTargets, e.types, e.names, e.endpointMemo
 	// What a method returns depends on its code alone.
 	n.retTypes, n.constRets = e.retTypes, e.constRets
 	return n
+}
+
+// releaseScratch drops what only the analysis of methods needs (call and
+// field information, the per-method buffers, the memos), so that the
+// search for flows does not hold it.
+func (e *engine) releaseScratch() {
+	e.dexes, e.reflTargets, e.endpointMemo, e.fieldStr, e.fieldRefl = nil, nil, nil, nil, nil
+	e.retTypes, e.constRets = nil, nil
+	e.run, e.hooks, e.cs = run{}, mhooks{}, constScratch{}
 }
 
 func (e *engine) typeID(name string) int32 {
@@ -202,25 +239,39 @@ func (e *engine) inheritsFramework(class, t string) bool {
 
 // dexCache is what the references of one DEX file mean, by index: read
 // and worked out once per app instead of per instruction (a slice index,
-// not a map lookup and the file's lock).
+// not a map lookup and the file's lock). The tables hold 32-bit positions
+// in slabs rather than pointers: they are sized to the whole DEX, most of
+// whose references the app's own code never makes.
 type dexCache struct {
-	dx    *dex.File
-	calls []*callInfo // by method index; nil: not read yet
-	flds  []*fieldInfo
+	dx       *dex.File
+	calls    []int32 // by method index: 0 not read yet, -1 unreadable, else position in callSlab plus one
+	flds     []int32 // by field index, the same way
+	callSlab slab[callInfo]
+	fldSlab  slab[fieldInfo]
+	// The pools of callInfo's offsets and targets.
+	offPool    []uint16
+	targetPool []*method
 }
 
-// Sentinels of references met and unreadable.
-var (
-	badCall  = &callInfo{}
-	badField = &fieldInfo{}
-)
+// offs returns a call's parameter offsets: slot → offset in the invoke's
+// registers.
+func (dc *dexCache) offs(ci *callInfo) []uint16 {
+	end := ci.offsAt + uint32(ci.nOffs)
+	return dc.offPool[ci.offsAt:end:end]
+}
+
+// targets returns the app methods a call may run.
+func (dc *dexCache) targets(ci *callInfo) []*method {
+	end := ci.targetsAt + uint32(ci.nTargets)
+	return dc.targetPool[ci.targetsAt:end:end]
+}
 
 // cache returns the reference tables of a DEX file.
 func (e *engine) cache(dx *dex.File) *dexCache {
 	if dc := e.dexes[dx]; dc != nil {
 		return dc
 	}
-	dc := &dexCache{dx: dx, calls: make([]*callInfo, dx.NumMethods()), flds: make([]*fieldInfo, dx.NumFields())}
+	dc := &dexCache{dx: dx, calls: make([]int32, dx.NumMethods()), flds: make([]int32, dx.NumFields())}
 	e.dexes[dx] = dc
 	return dc
 }
@@ -232,28 +283,50 @@ func (dc *dexCache) methodRef(idx uint32) *callInfo {
 	if int64(idx) >= int64(len(dc.calls)) {
 		return nil // out of range: unreadable
 	}
-	if ci := dc.calls[idx]; ci != nil {
-		if ci == badCall {
-			return nil
-		}
-		return ci
+	switch at := dc.calls[idx]; {
+	case at > 0:
+		return dc.callSlab.at(at - 1)
+	case at < 0:
+		return nil
 	}
 	ref, err := dc.dx.Method(idx)
 	if err != nil {
-		dc.calls[idx] = badCall
+		dc.calls[idx] = -1
 		return nil
 	}
-	ci := &callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
-	ci.params, ci.ret = splitDesc(ref.Descriptor)
-	dc.calls[idx] = ci
+	at, ci := dc.callSlab.alloc()
+	*ci = callInfo{ref: ref, foldable: foldableClass(ref.Class), reflective: reflectiveCall(ref.Class, ref.Name)}
+	dc.calls[idx] = at + 1
 	return ci
 }
+
+// slab allocates values of one type in chunks, addressed by position: a
+// position is half a pointer, and a chunk one allocation.
+type slab[T any] struct {
+	chunks [][]T
+	n      uint32
+}
+
+const slabChunk = 128
+
+// alloc returns a new zero value and its position.
+func (s *slab[T]) alloc() (int32, *T) {
+	if s.n%slabChunk == 0 {
+		s.chunks = append(s.chunks, make([]T, slabChunk))
+	}
+	at := s.n
+	s.n++
+	return int32(at), &s.chunks[at/slabChunk][at%slabChunk]
+}
+
+// at returns the value at position at.
+func (s *slab[T]) at(at int32) *T { return &s.chunks[uint32(at)/slabChunk][uint32(at)%slabChunk] }
 
 // call returns what a method reference means, complete.
 func (e *engine) call(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci := e.callHead(dc, op, idx)
 	if ci != nil && !ci.full {
-		e.finishCall(ci)
+		e.finishCall(dc, ci)
 	}
 	return ci
 }
@@ -269,18 +342,21 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 	ci.head = true
 	ci.op, ci.static = op, op == dex.OpInvokeStatic || op == dex.OpInvokeStaticRange
 	off := 0
-	ci.offs = make([]uint16, 0, len(ci.params)+1)
+	params, _ := splitDesc(ci.ref.Descriptor)
+	start := len(dc.offPool)
 	if !ci.static {
-		ci.offs = append(ci.offs, 0)
+		dc.offPool = append(dc.offPool, 0)
 		off = 1
 	}
-	for _, p := range ci.params {
-		ci.offs = append(ci.offs, uint16(off))
+	for _, p := range params {
+		dc.offPool = append(dc.offPool, uint16(off))
 		off++
 		if wide(p) {
 			off++
 		}
 	}
+	// At most 256 parameters (splitParams) and the receiver.
+	ci.offsAt, ci.nOffs = uint32(start), uint16(len(dc.offPool)-start)
 	ref := ci.ref
 	// A framework API in the catalogue wins over an app class of the same
 	// name: the platform's class is the one loaded.
@@ -292,24 +368,24 @@ func (e *engine) callHead(dc *dexCache, op dex.Opcode, idx uint32) *callInfo {
 			ci.sink = x
 		}
 	}
-	ci.link = wraps(ref.Class, ref.Name, ci.params)
+	ci.link = wraps(ref.Class, ref.Name, params)
 	return ci
 }
 
 // chanPut and chanGet name the framework queue a call puts to or gets
 // from ("" when none).
 func (ci *callInfo) chanPut() string {
-	if ci.channels == nil {
+	if ci.rare == nil {
 		return ""
 	}
-	return ci.channels[0]
+	return ci.rare.channels[0]
 }
 
 func (ci *callInfo) chanGet() string {
-	if ci.channels == nil {
+	if ci.rare == nil {
 		return ""
 	}
-	return ci.channels[1]
+	return ci.rare.channels[1]
 }
 
 // knownDispatch is the last dispatch of a call on a receiver of known
@@ -324,10 +400,11 @@ type knownDispatch struct {
 // is known, remembered per call for the last class: the register analysis
 // meets the same call again at each visit of its block.
 func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
-	k := ci.known
+	x := ci.extra()
+	k := x.known
 	if k == nil {
 		k = &knownDispatch{}
-		ci.known = k
+		x.known = k
 	}
 	if k.ty != ty || k.op != op {
 		k.op, k.ty = op, ty
@@ -338,29 +415,31 @@ func (e *engine) resolveKnown(ci *callInfo, op dex.Opcode, ty int32) []*method {
 
 // addCaller notes that method caller calls callee (64 callers at most).
 func (e *engine) addCaller(callee, caller int32) {
-	if e.callers == nil {
-		e.callers = make([][]int32, len(e.p.methods))
+	if e.callers.len() == 0 {
+		e.callers.grow(len(e.p.methods))
 	}
-	if ls := e.callers[callee]; len(ls) < 64 {
-		e.callers[callee] = append(ls, caller)
+	if len(e.callers.of(callee)) < 64 {
+		e.callers.add(callee, caller)
 	}
 }
 
 // finishCall fills in the rest of a call's information.
-func (e *engine) finishCall(ci *callInfo) {
+func (e *engine) finishCall(dc *dexCache, ci *callInfo) {
 	ci.full = true
 	ref, op := ci.ref, ci.op
+	var targets []*method
 	if ci.source == nil {
-		ci.targets = e.p.resolve(op, ref, "")
-		if len(ci.targets) == 0 && e.p.classes[ref.Class] != nil {
+		targets = e.p.resolve(op, ref, "")
+		if len(targets) == 0 && e.p.classes[ref.Class] != nil {
 			if nm := e.p.lookup(ref.Class, sig{ref.Name, ref.Descriptor}); nm != nil && nm.access&dex.AccNative != 0 {
-				ci.native = nm
+				ci.extra().native = nm
 			}
 		}
 	}
-	ci.model, ci.mutates = classify(ref.Class, ref.Name, ci.ret, ci.params)
+	params, ret := splitDesc(ref.Descriptor)
+	ci.model, ci.mutates = classify(ref.Class, ref.Name, ret, params)
 	if put, get := e.channel(ref); put != "" || get != "" {
-		ci.channels = &[2]string{put, get}
+		ci.extra().channels = [2]string{put, get}
 	}
 	ci.keyRead, ci.keyWrite, ci.stringKey = keyedCall(ref.Class, ref.Name, ref.Descriptor)
 	ci.bounded = ref.Class == "Ljava/util/Random;" && ref.Name == "nextInt" && ref.Descriptor == "(I)I"
@@ -370,34 +449,38 @@ func (e *engine) finishCall(ci *callInfo) {
 				continue
 			}
 			for _, t := range c.list {
-				if t.ref.Name == "doInBackground" && t.enc.CodeOff != 0 && len(ci.targets) < maxDispatch {
-					ci.targets = append(ci.targets, t)
+				if t.ref.Name == "doInBackground" && t.codeOff != 0 && len(targets) < maxDispatch {
+					targets = append(targets, t)
 				}
 			}
 		}
 	}
+	// At most maxDispatch targets.
+	ci.targetsAt, ci.nTargets = uint32(len(dc.targetPool)), uint8(len(targets))
+	dc.targetPool = append(dc.targetPool, targets...)
 }
 
 func (e *engine) field(dc *dexCache, idx uint32) *fieldInfo {
 	if int64(idx) >= int64(len(dc.flds)) {
 		return nil // out of range: unreadable
 	}
-	if fi := dc.flds[idx]; fi != nil {
-		if fi == badField {
-			return nil
-		}
-		return fi
+	switch at := dc.flds[idx]; {
+	case at > 0:
+		return dc.fldSlab.at(at - 1)
+	case at < 0:
+		return nil
 	}
 	ref, err := dc.dx.Field(idx)
 	if err != nil {
-		dc.flds[idx] = badField
+		dc.flds[idx] = -1
 		return nil
 	}
-	fi := &fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
+	at, fi := dc.fldSlab.alloc()
+	*fi = fieldInfo{key: e.p.resolveField(ref), lib: e.p.classes[ref.Class] == nil, container: containerType(ref.Type)}
 	if x := e.apis.Field(ref.Class + "->" + ref.Name); x != nil && x.IsSource() {
 		fi.source = x
 	}
-	dc.flds[idx] = fi
+	dc.flds[idx] = at + 1
 	return fi
 }
 
@@ -471,7 +554,7 @@ func (e *engine) analyzeAll(ctx context.Context) {
 func (e *engine) order() []*method {
 	order := make([]*method, 0, len(e.p.methods))
 	for _, m := range e.p.methods {
-		if m.enc.CodeOff != 0 {
+		if m.codeOff != 0 {
 			order = append(order, m)
 		}
 	}
@@ -501,7 +584,7 @@ func (e *engine) surelySource(ctx context.Context) bool {
 		if i%64 == 0 && ctx.Err() != nil {
 			return false
 		}
-		code, err := m.cls.dex.File.Code(&m.enc)
+		code, err := m.cls.dex.File.Code(m.encoded())
 		if err != nil || code == nil {
 			continue
 		}
@@ -522,7 +605,7 @@ func (e *engine) surelySource(ctx context.Context) bool {
 
 // method analyses one method and adds its edges to the graph.
 func (e *engine) method(m *method) {
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil {
 		if err != nil {
 			e.trunc++
@@ -783,8 +866,8 @@ func (h *mhooks) prepare(idx int, ins *dex.Instruction, label func(int32) int) {
 				e.g.src[n] = &srcSite{entry: ci.source, m: h.m, pc: ins.PC, off: h.r.code.InsnsOff + int64(ins.PC)*2, api: ci.ref.String(), param: -1}
 			}
 			h.lab[idx] = h.labels(label(n))
-		case len(ci.targets) > 0:
-			for _, t := range ci.targets {
+		case ci.nTargets > 0:
+			for _, t := range h.dc.targets(ci) {
 				h.lab[idx] = append(h.lab[idx], label(h.node(nodeKey{kind: nRet, m: t.id})))
 				e.addCaller(t.id, h.m.id)
 			}
@@ -860,9 +943,9 @@ func (h *mhooks) edges(t []uint64, n int32) {
 // taint set by node, stamped per method so that moving to the next method
 // does not clear it.
 type emitMemo struct {
-	at    []int32 // node → offset in sets
-	stamp []uint32
-	gen   uint32
+	at    []int32  // node → offset in sets
+	stamp []uint16 // 16 bits: a table of a word per graph node
+	gen   uint16
 	sets  []uint64
 }
 
@@ -878,9 +961,10 @@ func (em *emitMemo) reset() {
 // of returns node n's set of w words (valid until the next call).
 func (em *emitMemo) of(n int32, w int) []uint64 {
 	if int(n) >= len(em.stamp) {
-		size := max(int(n)+1, 2*len(em.stamp), 1024)
+		// A quarter more, not double: it holds a word per graph node.
+		size := max(int(n)+1, len(em.stamp)+len(em.stamp)/4, 1024)
 		em.at = append(em.at, make([]int32, size-len(em.at))...)
-		em.stamp = append(em.stamp, make([]uint32, size-len(em.stamp))...)
+		em.stamp = append(em.stamp, make([]uint16, size-len(em.stamp))...)
 	}
 	if em.stamp[n] != em.gen {
 		em.stamp[n], em.at[n] = em.gen, int32(len(em.sets))
@@ -1020,11 +1104,12 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return
 	}
+	offs := h.dc.offs(ci)
 	slot := func(i int) (uint32, bool) {
-		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
+		if i >= len(offs) || int(offs[i]) >= len(ins.Args) {
 			return 0, false
 		}
-		return ins.Args[ci.offs[i]], true
+		return ins.Args[offs[i]], true
 	}
 	if ci.bounded {
 		// Random.nextInt(n) is in [0, n): branches on it may be decided.
@@ -1036,7 +1121,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	}
 	acc := scratch(&r.acc2, r.w)
 	argsOnly := scratch(&r.acc3, r.w)
-	for i := range ci.offs {
+	for i := range offs {
 		if reg, ok := slot(i); ok {
 			or(acc, r.taint(s, reg))
 			if i > 0 || ci.static {
@@ -1055,7 +1140,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		res[l/64] |= 1 << (l % 64)
 		return
 	}
-	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && len(ci.targets) == 0 {
+	if (ci.keyRead || ci.keyWrite) && ci.sink == nil && ci.source == nil && ci.nTargets == 0 {
 		if h.keyedInvoke(idx, ins, r, s, ci, slot) {
 			return
 		}
@@ -1066,8 +1151,8 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 		}
 		return
 	}
-	if len(ci.targets) > 0 {
-		targets := ci.targets
+	if ci.nTargets > 0 {
+		targets := h.dc.targets(ci)
 		if !ci.static && ci.model != modelAsyncExec {
 			if reg, ok := slot(0); ok && r.ok(reg) && s.ty[reg] != 0 {
 				if t := h.e.resolveKnown(ci, ins.Op, s.ty[reg]); len(t) > 0 {
@@ -1083,7 +1168,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 				}
 				continue
 			}
-			for i := range ci.offs {
+			for i := range offs {
 				if reg, ok := slot(i); ok {
 					if tt := r.taint(s, reg); !empty(tt) {
 						h.out(tt, h.node(nodeKey{kind: nParam, m: t.id, i: int32(i)}))
@@ -1123,7 +1208,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 			s.org[recv] = r.labels[l] + 1
 		}
 	}
-	if ci.native != nil && !empty(argsOnly) {
+	if ci.native() != nil && !empty(argsOnly) {
 		h.out(argsOnly, h.sinkNode(ins, nil, "native", ci.ref.String()))
 	}
 	switch ci.model {
@@ -1176,7 +1261,7 @@ func (h *mhooks) invoke(idx int, ins *dex.Instruction, r *run, s *state) {
 	case modelNoPropagate:
 		// A comparison or a size of tainted data says something about it:
 		// only through the implicit cell.
-		if r.implLabel >= 0 && !empty(acc) && ci.ret != "" && ci.ret != "V" && !strings.HasPrefix(ci.ret, "L") && !strings.HasPrefix(ci.ret, "[") {
+		if ret := descRet(ci.ref.Descriptor); r.implLabel >= 0 && !empty(acc) && ret != "" && ret != "V" && !strings.HasPrefix(ret, "L") && !strings.HasPrefix(ret, "[") {
 			h.out(acc, r.labels[r.implLabel])
 			res[r.implLabel/64] |= 1 << (r.implLabel % 64)
 		}
@@ -1218,7 +1303,7 @@ func (e *engine) constRet(m *method) (int64, bool) {
 	}
 	var res constRetMemo
 	defer func() { res.known = true; e.constRets[m.id] = res }()
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil || len(code.Insns) > 16 {
 		return 0, false
 	}
@@ -1290,7 +1375,7 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 		seen := map[int32]bool{}
 		add := func(c *class) {
 			for _, m := range c.list {
-				if m.ref.Name != rc.name || m.enc.CodeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
+				if m.ref.Name != rc.name || m.codeOff == 0 || seen[m.id] || len(rt.targets) >= maxDispatch {
 					continue
 				}
 				if ps, _ := splitDesc(m.ref.Descriptor); rc.nargs >= 0 && len(ps) != rc.nargs {
@@ -1340,10 +1425,11 @@ func (e *engine) reflectTarget(rc reflCall) *reflTarget {
 func (h *mhooks) reflectInvoke(idx int, ins *dex.Instruction, r *run, s *state, ci *callInfo, rt *reflTarget) {
 	res := r.result(s)
 	slot := func(i int) []uint64 {
-		if i >= len(ci.offs) || int(ci.offs[i]) >= len(ins.Args) {
+		offs := h.dc.offs(ci)
+		if i >= len(offs) || int(offs[i]) >= len(ins.Args) {
 			return nil
 		}
-		return r.taint(s, ins.Args[ci.offs[i]])
+		return r.taint(s, ins.Args[offs[i]])
 	}
 	var recv, arr []uint64
 	switch ci.ref.Name {
@@ -1395,7 +1481,7 @@ func (e *engine) retType(m *method) int32 {
 	}
 	res := int32(0)
 	defer func() { e.retTypes[m.id] = res + 1 }()
-	code, err := m.cls.dex.File.Code(&m.enc)
+	code, err := m.cls.dex.File.Code(m.encoded())
 	if err != nil || code == nil || len(code.Insns) > 32 {
 		return 0
 	}

@@ -134,6 +134,7 @@ func (a *Analyzer) Analyze(ctx context.Context, t *analyzers.Target) ([]finding.
 	} else {
 		e.analyzeAll(ctx)
 	}
+	e.releaseScratch()
 	var out []finding.Finding
 	if len(e.g.src) > 0 {
 		// Without a source there is no flow: reachability is not needed.
@@ -192,10 +193,11 @@ var componentBases = []string{"Landroid/app/Activity;", "Landroid/app/Service;",
 // static initialisers, minus those of components the manifest disables or
 // does not declare; then everything they call.
 func (e *engine) reachable() []bool {
-	callees := make([][]int32, len(e.p.methods))
-	for callee, callers := range e.callers {
-		for _, c := range callers {
-			callees[c] = append(callees[c], int32(callee))
+	var callees lists
+	callees.grow(len(e.p.methods))
+	for callee := range e.callers.len() {
+		for _, c := range e.callers.of(int32(callee)) {
+			callees.add(c, int32(callee))
 		}
 	}
 	reach := make([]bool, len(e.p.methods))
@@ -210,7 +212,7 @@ func (e *engine) reachable() []bool {
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, c := range callees[x] {
+		for _, c := range callees.of(x) {
 			if !reach[c] {
 				reach[c] = true
 				stack = append(stack, c)
@@ -351,7 +353,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	var hops []string
 	indirect, implicit := false, false
 	for i, n := range path {
-		k := e.g.keys[n]
+		k := e.g.key(n)
 		var hop string
 		switch k.kind {
 		case nSrc, nParam, nRet, nSink, nObj, nRead:
@@ -410,9 +412,9 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 		sinkID += " on a network connection"
 	}
 	dl := func(m *method) string { return m.cls.dex.Loc.String() }
-	srcEv := finding.Evidence{Location: dl(src.m), Class: src.m.ref.Class, Method: src.m.ref.Name + src.m.ref.Descriptor, API: src.api, Offset: src.off,
+	srcEv := finding.Evidence{Location: dl(src.m), Class: src.m.cls.name, Method: src.m.ref.Name + src.m.ref.Descriptor, API: src.api, Offset: src.off,
 		Note: "source " + src.entry.ID}
-	sinkEv := finding.Evidence{Location: dl(sk.m), Class: sk.m.ref.Class, Method: sk.m.ref.Name + sk.m.ref.Descriptor, API: sk.api, Offset: sk.off,
+	sinkEv := finding.Evidence{Location: dl(sk.m), Class: sk.m.cls.name, Method: sk.m.ref.Name + sk.m.ref.Descriptor, API: sk.api, Offset: sk.off,
 		Note: "sink " + sinkID + "; path: " + strings.Join(hops, " → ")}
 	ev := []finding.Evidence{srcEv, sinkEv}
 	var eps []string
@@ -424,7 +426,7 @@ func (e *engine) finding(t *analyzers.Target, src *srcSite, sk *sinkSite, path [
 	if len(eps) > 0 {
 		ev[1].String = eps[0]
 		for _, v := range eps[1:] {
-			ev = append(ev, finding.Evidence{Location: dl(sk.m), Class: sk.m.ref.Class, Method: sk.m.ref.Name + sk.m.ref.Descriptor, String: v, Note: "endpoint given to the sink"})
+			ev = append(ev, finding.Evidence{Location: dl(sk.m), Class: sk.m.cls.name, Method: sk.m.ref.Name + sk.m.ref.Descriptor, String: v, Note: "endpoint given to the sink"})
 		}
 	}
 	title := fmt.Sprintf("%s data reaches %s", src.entry.Category, strings.ToLower(sinkName))
@@ -488,7 +490,7 @@ func (e *engine) endpointFindings(t *analyzers.Target) []finding.Finding {
 			RuleID: RuleEndpointFolded, Title: "Endpoint assembled or decoded in code", Category: "endpoints",
 			Severity: finding.Low, Confidence: finding.MediumConfidence, Package: t.Package,
 			Description: fmt.Sprintf("The code builds the endpoint %s at run time (%s); it appears in no string constant as such.", v, f.how),
-			Evidence: []finding.Evidence{{Location: m.cls.dex.Loc.String(), Class: m.ref.Class, Method: m.ref.Name + m.ref.Descriptor, String: v,
+			Evidence: []finding.Evidence{{Location: m.cls.dex.Loc.String(), Class: m.cls.name, Method: m.ref.Name + m.ref.Descriptor, String: v,
 				Offset: 0, Note: "recovered: " + f.how}},
 			Tags: []string{"endpoint", "recovered"},
 		})
@@ -567,7 +569,7 @@ func hasSources(ctx context.Context, t *analyzers.Target, p *program) bool {
 		if len(ancs) == 0 {
 			continue
 		}
-		for _, m := range c.methods {
+		for _, m := range c.list {
 			if strings.HasPrefix(m.ref.Name, "<") {
 				continue
 			}

@@ -18,6 +18,9 @@ type budget struct {
 	cpuLimit        time.Duration
 	exceeded        bool
 	what            string // what was cut first
+	// wallStop says the wall-time backstop, not the CPU clock, stopped
+	// the work (a loaded machine may get there first).
+	wallStop bool
 }
 
 func newBudget(maxSteps int64, d time.Duration) *budget {
@@ -60,6 +63,7 @@ func (b *budget) over() bool { return b.exceeded }
 // late says whether the time limit has passed.
 func (b *budget) late() bool {
 	if time.Now().After(b.deadline) {
+		b.wallStop = true
 		return true
 	}
 	return b.cpu != nil && b.cpu() > b.cpuLimit
@@ -88,6 +92,14 @@ type nodeKey struct {
 	m    int32 // method id (src, param, ret, sink)
 	i    int32 // parameter index or PC
 	s    string
+}
+
+// storedKey is a nodeKey as the graph keeps it, half the size: its string
+// is graph.strs[s] (0: none).
+type storedKey struct {
+	kind nodeKind
+	m, i int32
+	s    int32
 }
 
 // srcSite is where a source value enters the app.
@@ -124,27 +136,42 @@ type graph struct {
 	// The nodes met most, method returns and parameters, by method id
 	// (node id plus one; 0: none yet): an index, not a hash.
 	ret   []int32
-	param [][]int32
+	param lists // by method: its slots
 	ids   map[nodeKey]int32
-	keys  []nodeKey
-	succ  [][]int32
-	// edges holds the edges of nodes with many successors; shorter lists
-	// are searched.
-	edges map[uint64]struct{}
-	src   map[int32]*srcSite
-	sink  map[int32]*sinkSite
+	keys  []storedKey
+	// strs holds the strings of the keys that have one ("" first).
+	strs []string
+	succ lists // by node
+	// recent remembers edges added to nodes with many successors, by a
+	// hash of the edge (a slot holds the last edge hashed there). Shorter
+	// lists are searched; a longer list may get a repeat the table forgot,
+	// which the search from sources skips like any node seen. An index of
+	// every such edge held more memory than the repeats it saved in real
+	// apps; code made to repeat edges past recent's reach (longEdges grows
+	// past exactAfter) gets that index (exact), so repeats stay bounded.
+	recent    *[recentEdges]uint64
+	longEdges int
+	exact     map[uint64]struct{}
+	src       map[int32]*srcSite
+	sink      map[int32]*sinkSite
 }
 
 // edgeScan is the successor count up to which an edge is looked for in
-// the list rather than in the edges map.
+// the whole list; past it, in the last edgeScan successors and in recent.
 const edgeScan = 8
+
+// recentEdges is the size of graph.recent.
+const (
+	recentBits  = 12
+	recentEdges = 1 << recentBits
+)
 
 // newGraph returns an empty graph with room for about nodes nodes.
 func newGraph(nodes int) *graph {
 	// About a sixth of the nodes are packed: most are method returns and
 	// parameters (dense) and fields.
-	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{}, edges: map[uint64]struct{}{},
-		keys: make([]nodeKey, 0, nodes), succ: make([][]int32, 0, nodes), src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
+	return &graph{packed: make(map[uint64]int32, nodes/6), fields: map[string]int32{}, ids: map[nodeKey]int32{},
+		keys: make([]storedKey, 0, nodes), strs: []string{""}, succ: lists{at: make([]listAt, 0, nodes)}, src: map[int32]*srcSite{}, sink: map[int32]*sinkSite{}}
 }
 
 // pack returns k as 64 bits when it has no string and its method id fits
@@ -177,21 +204,16 @@ func (g *graph) dense(k nodeKey, grow bool) *int32 {
 		}
 		return &g.ret[k.m]
 	case k.kind == nParam && k.i >= 0 && k.i < maxDenseParam:
-		if int(k.m) >= len(g.param) {
+		if int(k.m) >= g.param.len() {
 			if !grow {
 				return nil
 			}
-			g.param = growTo(g.param, int(k.m)+1)
+			g.param.at = growTo(g.param.at, int(k.m)+1)
 		}
-		ps := g.param[k.m]
-		if int(k.i) >= len(ps) {
-			if !grow {
-				return nil
-			}
-			ps = growTo(ps, int(k.i)+1)
-			g.param[k.m] = ps
+		if int(k.i) >= len(g.param.of(k.m)) && !grow {
+			return nil
 		}
-		return &ps[k.i]
+		return g.param.cell(k.m, int(k.i))
 	}
 	return nil
 }
@@ -273,8 +295,13 @@ func (g *graph) node(k nodeKey) int32 {
 // add appends a new node.
 func (g *graph) add(k nodeKey) int32 {
 	id := int32(len(g.keys))
-	g.keys = append(g.keys, k)
-	g.succ = append(g.succ, nil)
+	sk := storedKey{kind: k.kind, m: k.m, i: k.i}
+	if k.s != "" {
+		sk.s = int32(len(g.strs))
+		g.strs = append(g.strs, k.s)
+	}
+	g.keys = append(g.keys, sk)
+	g.succ.at = append(g.succ.at, listAt{})
 	return id
 }
 
@@ -282,28 +309,65 @@ func (g *graph) edge(from, to int32) {
 	if from == to {
 		return
 	}
-	succ := g.succ[from]
-	if len(succ) <= edgeScan {
-		for _, s := range succ {
-			if s == to {
-				return
-			}
-		}
-		if len(succ) == edgeScan {
-			// The list grows past the scan: index it.
-			for _, s := range succ {
-				g.edges[edgeKey(from, s)] = struct{}{}
-			}
-			g.edges[edgeKey(from, to)] = struct{}{}
-		}
-	} else {
-		k := edgeKey(from, to)
-		if _, ok := g.edges[k]; ok {
+	succ := g.succ.of(from)
+	for _, s := range succ[max(len(succ)-edgeScan, 0):] {
+		if s == to {
 			return
 		}
-		g.edges[k] = struct{}{}
 	}
-	g.succ[from] = append(succ, to)
+	switch {
+	case g.exact != nil && len(succ) >= edgeScan:
+		k := edgeKey(from, to)
+		if _, ok := g.exact[k]; ok {
+			return
+		}
+		if len(succ) == edgeScan { // the list grows past the scan: index it
+			for _, s := range succ {
+				g.exact[edgeKey(from, s)] = struct{}{}
+			}
+		}
+		g.exact[k] = struct{}{}
+	case len(succ) > edgeScan:
+		if g.recent == nil {
+			g.recent = new([recentEdges]uint64)
+		}
+		// Stored plus one, so that an empty slot matches no edge.
+		k := edgeKey(from, to) + 1
+		slot := &g.recent[(k*0x9e3779b97f4a7c15)>>(64-recentBits)]
+		if *slot == k {
+			return
+		}
+		*slot = k
+		if g.longEdges++; g.longEdges > exactAfter(len(g.keys)) {
+			g.indexLong()
+		}
+	}
+	g.succ.add(from, to)
+}
+
+// exactAfter is the number of edges added to long successor lists after
+// which they are indexed: real apps stay well below it (about one and a
+// half per node in the largest of the corpus).
+func exactAfter(nodes int) int { return max(1<<16, 4*nodes) }
+
+// indexLong indexes every edge of the long successor lists, from which on
+// a repeat is never added.
+func (g *graph) indexLong() {
+	g.exact = map[uint64]struct{}{}
+	for n := range g.succ.len() {
+		if succ := g.succ.of(int32(n)); len(succ) > edgeScan {
+			for _, s := range succ {
+				g.exact[edgeKey(int32(n), s)] = struct{}{}
+			}
+		}
+	}
+	g.recent = nil
+}
+
+// key returns node n's key.
+func (g *graph) key(n int32) nodeKey {
+	k := g.keys[n]
+	return nodeKey{kind: k.kind, m: k.m, i: k.i, s: g.strs[k.s]}
 }
 
 // edgeKey packs an edge into 64 bits.
@@ -332,7 +396,7 @@ func (g *graph) paths(from int32, b *budget, explicitOnly bool, sc *searchScratc
 			}
 			fn(n, path)
 		}
-		for _, s := range g.succ[n] {
+		for _, s := range g.succ.of(n) {
 			if explicitOnly && g.keys[s].kind == nImpl {
 				continue
 			}

@@ -198,10 +198,13 @@ func scratch(buf *[]uint64, n int) []uint64 {
 // (a map was a large share of the analysis) and stamped per method, so
 // moving to the next method does not clear it.
 type labelMap struct {
-	label []int32
-	stamp []uint32
-	gen   uint32
+	label []uint16 // labels are below maxLabels
+	stamp []uint16 // 16 bits: a table of a word per graph node
+	gen   uint16
 }
+
+// A label fits labelMap's 16 bits.
+const _ = uint16(maxLabels - 1)
 
 // reset forgets every node's label.
 func (lm *labelMap) reset() {
@@ -223,11 +226,12 @@ func (lm *labelMap) get(node int32) (int, bool) {
 // set gives node label l (node must be non-negative).
 func (lm *labelMap) set(node int32, l int) {
 	if int(node) >= len(lm.stamp) {
-		n := max(int(node)+1, 2*len(lm.stamp), 1024)
-		lm.label = append(lm.label, make([]int32, n-len(lm.label))...)
-		lm.stamp = append(lm.stamp, make([]uint32, n-len(lm.stamp))...)
+		// A quarter more, not double: it holds a word per graph node.
+		n := max(int(node)+1, len(lm.stamp)+len(lm.stamp)/4, 1024)
+		lm.label = append(lm.label, make([]uint16, n-len(lm.label))...)
+		lm.stamp = append(lm.stamp, make([]uint16, n-len(lm.stamp))...)
 	}
-	lm.label[node], lm.stamp[node] = int32(l), lm.gen
+	lm.label[node], lm.stamp[node] = uint16(l), lm.gen
 }
 
 // label returns the label of a graph node, adding it when new.

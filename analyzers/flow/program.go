@@ -19,14 +19,16 @@ type class struct {
 	name, super string
 	ifaces      []string
 	dex         *analyzers.Dex
-	methods     map[sig]*method // by name and descriptor
 	// list holds the methods in declaration order: whatever iterates
 	// over them must not follow map order (the result would change from
 	// run to run).
-	list      []*method
-	fields    map[string]bool // field names declared here
-	disabled  bool            // a manifest component with enabled="false"
-	component bool            // declared in the manifest
+	list []*method
+	// byName indexes list by name and descriptor when it is long (nil
+	// otherwise: a map per class cost more than a scan of a few).
+	byName    map[sig]*method
+	fields    []string // field names declared here
+	disabled  bool     // a manifest component with enabled="false"
+	component bool     // declared in the manifest
 	// ctx is the engine's contextMask (once ctxKnown); enter says whether
 	// the class's methods may be entry points (0: not worked out yet, 1:
 	// yes, -1: no).
@@ -39,22 +41,62 @@ type class struct {
 // needs no concatenation).
 type sig struct{ name, desc string }
 
+// methodScan is the method count up to which a class's methods are
+// looked up in its list rather than indexed.
+const methodScan = 32
+
+// method returns the class's method of that name and descriptor, if any.
+func (c *class) method(k sig) *method {
+	if c.byName != nil {
+		return c.byName[k]
+	}
+	for _, m := range c.list {
+		if m.ref.Name == k.name && m.ref.Descriptor == k.desc {
+			return m
+		}
+	}
+	return nil
+}
+
+// add appends m to the class's methods, indexing them once they are many.
+func (c *class) add(m *method) {
+	c.list = append(c.list, m)
+	switch {
+	case c.byName != nil:
+		c.byName[sig{m.ref.Name, m.ref.Descriptor}] = m
+	case len(c.list) > methodScan:
+		c.byName = make(map[sig]*method, cap(c.list))
+		for _, x := range c.list {
+			c.byName[sig{x.ref.Name, x.ref.Descriptor}] = x
+		}
+	}
+}
+
 // method is an app method, with or without code.
 type method struct {
-	id     int32
-	cls    *class
-	ref    *dex.MethodRef // enc.Ref
-	access uint32
-	enc    dex.EncodedMethod
+	cls     *class
+	ref     methodName // its class is cls.name
+	id      int32
+	access  uint32
+	codeOff uint32 // 0: no code (abstract or native)
+}
+
+// methodName is a method's name and descriptor.
+type methodName struct{ Name, Descriptor string }
+
+// encoded returns the method as the DEX reader takes it to read its code.
+func (m *method) encoded() *dex.EncodedMethod {
+	ref := dex.MethodRef{Class: m.cls.name, Name: m.ref.Name, Descriptor: m.ref.Descriptor}
+	return &dex.EncodedMethod{Ref: ref, Access: m.access, CodeOff: m.codeOff}
 }
 
 func (m *method) static() bool { return m.access&dex.AccStatic != 0 }
 
 // key is "Lcls;->name(desc)ret".
-func (m *method) String() string { return m.ref.Class + "->" + m.ref.Name + m.ref.Descriptor }
+func (m *method) String() string { return m.cls.name + "->" + m.ref.Name + m.ref.Descriptor }
 
 // short names the method for paths: "Cls.name".
-func (m *method) short() string { return shortMethod(m.ref.Class, m.ref.Name) }
+func (m *method) short() string { return shortMethod(m.cls.name, m.ref.Name) }
 
 func shortMethod(cls, name string) string {
 	c := strings.TrimSuffix(strings.TrimPrefix(cls, "L"), ";")
@@ -103,23 +145,30 @@ func load(ctx context.Context, app *analyzers.App, b *budget, skip func(class st
 			if skip != nil && skip(c.Name) {
 				continue
 			}
-			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d, methods: make(map[sig]*method, len(c.Methods)), fields: map[string]bool{}}
-			for _, fl := range c.StaticFields {
-				cl.fields[fl.Field.Name] = true
+			cl := &class{name: c.Name, super: c.Super, ifaces: c.Interfaces, dex: d}
+			if n := len(c.StaticFields) + len(c.InstanceFields); n > 0 {
+				cl.fields = make([]string, 0, n)
+				for _, fl := range c.StaticFields {
+					cl.fields = append(cl.fields, fl.Field.Name)
+				}
+				for _, fl := range c.InstanceFields {
+					cl.fields = append(cl.fields, fl.Field.Name)
+				}
 			}
-			for _, fl := range c.InstanceFields {
-				cl.fields[fl.Field.Name] = true
+			if len(c.Methods) > 0 {
+				cl.list = make([]*method, 0, len(c.Methods))
 			}
+			// One allocation for the class's methods (the array never
+			// grows, so the pointers into it stay valid).
+			slab := make([]method, 0, len(c.Methods))
 			for i := range c.Methods {
-				em := c.Methods[i]
-				m := &method{id: int32(len(p.methods)), cls: cl, access: em.Access, enc: em}
-				m.ref = &m.enc.Ref
-				k := sig{em.Ref.Name, em.Ref.Descriptor}
-				if _, dup := cl.methods[k]; dup {
+				em := &c.Methods[i]
+				if cl.method(sig{em.Ref.Name, em.Ref.Descriptor}) != nil {
 					continue
 				}
-				cl.methods[k] = m
-				cl.list = append(cl.list, m)
+				slab = append(slab, method{id: int32(len(p.methods)), cls: cl, ref: methodName{em.Ref.Name, em.Ref.Descriptor}, access: em.Access, codeOff: em.CodeOff})
+				m := &slab[len(slab)-1]
+				cl.add(m)
 				p.methods = append(p.methods, m)
 			}
 			p.classes[c.Name] = cl
@@ -143,7 +192,7 @@ func (p *program) lookup(cls string, nameDesc sig) *method {
 		if c == nil {
 			return nil
 		}
-		if m := c.methods[nameDesc]; m != nil {
+		if m := c.method(nameDesc); m != nil {
 			return m
 		}
 		cls = c.super
@@ -249,26 +298,26 @@ func (p *program) resolve(op dex.Opcode, ref dex.MethodRef, known string) []*met
 	nd := sig{ref.Name, ref.Descriptor}
 	switch op {
 	case dex.OpInvokeStatic, dex.OpInvokeStaticRange, dex.OpInvokeDirect, dex.OpInvokeDirectRange, dex.OpInvokeSuper, dex.OpInvokeSuperRange:
-		if m := p.lookup(ref.Class, nd); m != nil && m.enc.CodeOff != 0 {
+		if m := p.lookup(ref.Class, nd); m != nil && m.codeOff != 0 {
 			return []*method{m}
 		}
 		return nil
 	}
 	if known != "" && p.classes[known] != nil {
-		if m := p.lookup(known, nd); m != nil && m.enc.CodeOff != 0 {
+		if m := p.lookup(known, nd); m != nil && m.codeOff != 0 {
 			return []*method{m}
 		}
 	}
 	var out []*method
 	add := func(m *method) {
 		// out holds maxDispatch methods at most: a scan finds repeats.
-		if m != nil && m.enc.CodeOff != 0 && len(out) < maxDispatch && !slices.Contains(out, m) {
+		if m != nil && m.codeOff != 0 && len(out) < maxDispatch && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
 	add(p.lookup(ref.Class, nd))
 	for _, c := range p.subtypesOf(ref.Class) {
-		add(c.methods[nd])
+		add(c.method(nd))
 		if len(out) >= maxDispatch {
 			break
 		}
@@ -285,7 +334,7 @@ func (p *program) resolveField(ref dex.FieldRef) string {
 		if c == nil {
 			break
 		}
-		if c.fields[ref.Name] {
+		if slices.Contains(c.fields, ref.Name) {
 			return cls + "->" + ref.Name
 		}
 		cls = c.super
@@ -301,6 +350,16 @@ func splitDesc(desc string) (params []string, ret string) {
 		return nil, ""
 	}
 	return splitParams(nil, desc), desc[end+1:]
+}
+
+// descRet returns the return type of a method descriptor ("" when
+// malformed), as splitDesc does.
+func descRet(desc string) string {
+	end := strings.IndexByte(desc, ')')
+	if !strings.HasPrefix(desc, "(") || end < 0 {
+		return ""
+	}
+	return desc[end+1:]
 }
 
 // splitParams appends the parameter types of a method descriptor to
