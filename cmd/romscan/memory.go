@@ -10,11 +10,13 @@ import (
 // the heap may grow to twice the live data before a collection, so peak
 // memory is twice the largest apps being analysed at once. After each
 // collection the tuner sets the soft memory limit to what the runtime then
-// holds (live heap, stacks, metadata) plus a fixed headroom, so the heap
-// grows by the headroom rather than doubling; GOGC still triggers earlier
-// while little is live, and ceiling (the default limit) caps it. The cost is
-// more collections while large apps are in memory: measured on the corpus
-// folder scan in README's benchmark section.
+// holds (live heap, stacks, metadata) plus a headroom, so the heap grows by
+// the headroom rather than doubling; GOGC still triggers earlier while
+// little is live, and ceiling (the default limit) caps it. The headroom is
+// the full amount while little is live and shrinks by half the live heap,
+// down to half the amount: large apps in memory add less slack on top of
+// what they hold, at the cost of more collections while they are there
+// (measured on the corpus folder scan in README's benchmark section).
 type heapTuner struct {
 	headroom, ceiling int64
 	samples           []metrics.Sample
@@ -67,6 +69,11 @@ func (t *heapTuner) tune() {
 	}
 	live, total, objects, unused, free, released := v[0], v[1], v[2], v[3], v[4], v[5]
 	nonHeap := total - objects - unused - free - released
-	limit := live + max(nonHeap, 0) + t.headroom
+	limit := live + max(nonHeap, 0) + t.slack(live)
 	debug.SetMemoryLimit(min(limit, t.ceiling))
+}
+
+// slack is the headroom for a live heap of live bytes.
+func (t *heapTuner) slack(live int64) int64 {
+	return max(t.headroom/2, t.headroom-live/2)
 }
