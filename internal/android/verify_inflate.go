@@ -18,7 +18,8 @@ import (
 // streaming decoder: for a v1-only APK that is most of the cost of opening
 // it. verifyInflater gives that reader's archive/zip.Reader a decompressor
 // that decodes members with libdeflate (inflateWhole) into one reused
-// buffer, several times faster and without a buffer per member. The bytes
+// buffer, several times faster and without a buffer per member, and hands
+// over the DEX files the scan has decoded already as they are. The bytes
 // and every check stay the same: archive/zip still verifies each member's
 // CRC-32 and size, and any member the fast path cannot decode exactly (not
 // one of ours by offset, corrupt, larger than declared) goes to the
