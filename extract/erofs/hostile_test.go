@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -320,15 +319,8 @@ func TestDirentTypeMismatch(t *testing.T) {
 // used to fail with a bare "invalid argument" from fs.ValidPath.
 func TestNonUTF8Names(t *testing.T) {
 	src := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
-	for name, body := range want {
-		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteTree(t, src, want)
 	img := filepath.Join(t.TempDir(), "img")
 	mkfs(t, img, src)
 	b, err := os.ReadFile(img)
@@ -349,7 +341,7 @@ func TestNonUTF8Names(t *testing.T) {
 		}
 	}
 	if os.Getenv("ROMSCAN_WRITE_SEEDS") == "1" {
-		os.WriteFile("testdata/fuzz/FuzzEROFS/non-utf8-names", []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(b))+")\n"), 0o644)
+		testutil.WriteFuzzSeed(t, "testdata/fuzz/FuzzEROFS/non-utf8-names", b)
 	}
 }
 

@@ -794,10 +794,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", compactZeros(b))
-		if err := os.WriteFile(filepath.Join(dir, "mke2fs-"+name), []byte(seed), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFuzzSeed(t, filepath.Join(dir, "mke2fs-"+name), compactZeros(b))
 	}
 }
 
@@ -901,15 +898,8 @@ func TestConcurrent(t *testing.T) {
 // used to fail with a bare "invalid argument" from fs.ValidPath.
 func TestNonUTF8Names(t *testing.T) {
 	src := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(src, "d\xfe"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{"bad\xffname.txt": "one\n", "d\xfe/x.txt": "two\n"}
-	for name, body := range want {
-		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteTree(t, src, want)
 	img := mkfs(t, src, 256, "-t", "ext4", "-b", "1024", "-O", "^has_journal")
 	fsys := openImage(t, img)
 	got := map[string]string{}
@@ -934,7 +924,7 @@ func TestNonUTF8Names(t *testing.T) {
 	}
 	if seed := os.Getenv("ROMSCAN_WRITE_SEEDS"); seed == "1" {
 		b, _ := os.ReadFile(img)
-		os.WriteFile("testdata/fuzz/FuzzExt4/non-utf8-names", []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", compactZeros(b))), 0o644)
+		testutil.WriteFuzzSeed(t, "testdata/fuzz/FuzzExt4/non-utf8-names", compactZeros(b))
 	}
 }
 

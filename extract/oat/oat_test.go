@@ -286,14 +286,8 @@ func TestSeeds(t *testing.T) {
 	if !*updateSeeds {
 		t.Skip("run with -update-seeds to rewrite the fuzz seeds")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzOAT")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, data := range seeds() {
-		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFuzzSeed(t, filepath.Join("testdata", "fuzz", "FuzzOAT", name), data)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/romscan/romscan/extract"
 	"github.com/romscan/romscan/extract/payload/metadata"
+	"github.com/romscan/romscan/internal/testutil"
 )
 
 // fuzzSeeds are small payloads exercising every supported operation on a
@@ -51,15 +52,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if os.Getenv("ROMSCAN_UPDATE_SEEDS") != "1" {
 		t.Skip("set ROMSCAN_UPDATE_SEEDS=1 to regenerate the fuzz seeds")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzPayload")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for i, s := range fuzzSeeds(t) {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%d", i)), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFuzzSeed(t, filepath.Join("testdata", "fuzz", "FuzzPayload", fmt.Sprintf("seed%d", i)), s)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -437,14 +436,7 @@ func TestSeeds(t *testing.T) {
 		"v021":       buildV19("021", nil, fakeDex("dex\n039\x00", 0x70)),
 		"v027":       buildV27(2, fakeDex("dex\n035\x00", 0x70), fakeDex("dex\n035\x00", 0x74)),
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzVDEX")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, data := range seeds {
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFuzzSeed(t, filepath.Join("testdata", "fuzz", "FuzzVDEX", name), data)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/romscan/romscan/extract"
+	"github.com/romscan/romscan/internal/testutil"
 )
 
 // manifestSeeds are AXML inputs built in code.
@@ -51,15 +52,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Skip("set ROMSCAN_WRITE_SEEDS=1 to regenerate testdata/fuzz seeds")
 	}
 	write := func(name string, seeds [][]byte) {
-		dir := filepath.Join("testdata", "fuzz", name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		for i, s := range seeds {
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%d", i)), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			testutil.WriteFuzzSeed(t, filepath.Join("testdata", "fuzz", name, fmt.Sprintf("seed%d", i)), s)
 		}
 	}
 	write("FuzzManifest", manifestSeeds())

@@ -2,7 +2,9 @@ package testutil
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -24,4 +26,16 @@ func FuzzSeed(t testing.TB, path string) []byte {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return []byte(b)
+}
+
+// WriteFuzzSeed writes data as a one-value "go test fuzz v1" []byte seed
+// file at path (creating its folder), the form FuzzSeed and go test read.
+func WriteFuzzSeed(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
