@@ -130,15 +130,17 @@ func (e *compileError) Error() string { return fmt.Sprintf("line %d: %s", e.line
 // (about 12 MiB for the embedded rules, whose saved form is 31 KiB).
 func compileSources(sources []string) (*goyara.Rules, error) {
 	n := len(sources)
-	srcs := (*[1 << 20]*C.char)(C.malloc(C.size_t(max(n, 1)) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:n:n]
-	names := (*[1 << 20]*C.char)(C.malloc(C.size_t(max(n, 1)) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))[:n:n]
+	ptrSize := C.size_t(unsafe.Sizeof((*C.char)(nil)))
+	srcp := (**C.char)(C.calloc(C.size_t(max(n, 1)), ptrSize))
+	namep := (**C.char)(C.calloc(C.size_t(max(n, 1)), ptrSize))
+	srcs, names := unsafe.Slice(srcp, n), unsafe.Slice(namep, n)
 	defer func() {
 		for i := range n {
 			C.free(unsafe.Pointer(srcs[i]))
 			C.free(unsafe.Pointer(names[i]))
 		}
-		C.free(unsafe.Pointer(unsafe.SliceData(srcs)))
-		C.free(unsafe.Pointer(unsafe.SliceData(names)))
+		C.free(unsafe.Pointer(srcp))
+		C.free(unsafe.Pointer(namep))
 	}()
 	for i, s := range sources {
 		srcs[i] = C.CString(s)
@@ -153,10 +155,6 @@ func compileSources(sources []string) (*goyara.Rules, error) {
 		C.free(unsafe.Pointer(diag))
 		C.free(unsafe.Pointer(code))
 	}()
-	var srcp, namep **C.char
-	if n > 0 {
-		srcp, namep = &srcs[0], &names[0]
-	}
 	switch rc := int(C.romscan_yara_compile(srcp, namep, C.int(n), diag, out, code)); {
 	case rc > 0:
 		return nil, &compileError{source: rc - 1, line: int(diag.line), text: C.GoString(&diag.message[0])}

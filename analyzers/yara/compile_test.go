@@ -58,3 +58,14 @@ func TestCompileUnderGC(t *testing.T) {
 	stop.Store(true)
 	gc.Wait()
 }
+
+// TestCompileNoSources: no rule files give an empty rule set, not an error.
+func TestCompileNoSources(t *testing.T) {
+	r, err := Compile(nil, nil)
+	if err != nil || len(r.List) != 0 {
+		t.Fatalf("Compile(nil) = %v, %v; want no rules and no error", r, err)
+	}
+	if ms, err := r.ScanBytes([]byte("anything")); err != nil || len(ms) != 0 {
+		t.Errorf("scan with no rules = %v, %v", ms, err)
+	}
+}
